@@ -1,0 +1,22 @@
+# Every third-party package kurer uses, declared once. All come from Debian 12's
+# archive (tools/setup installs them); nothing is downloaded at build time.
+
+find_package(Threads REQUIRED)
+find_package(Boost 1.81.0 EXACT REQUIRED CONFIG COMPONENTS json url system unit_test_framework)
+find_package(OpenSSL 3 REQUIRED)
+find_package(RocksDB 7.8 REQUIRED CONFIG)
+find_package(PkgConfig REQUIRED)
+# libzip via pkg-config: Debian's CMake package names tools (zipcmp, ...) that libzip-dev does not install.
+pkg_check_modules(LibZip REQUIRED IMPORTED_TARGET libzip>=1.7)
+pkg_check_modules(Botan REQUIRED IMPORTED_TARGET botan-2>=2.19)
+pkg_check_modules(XercesC REQUIRED IMPORTED_TARGET xerces-c>=3.2)
+
+# Boost.Asio and Boost.Beast are compiled once (adapters/http holds the translation
+# unit); every target that uses them gets these definitions through kurer::asio.
+add_library(kurer_asio_config INTERFACE)
+target_compile_definitions(kurer_asio_config INTERFACE
+  BOOST_ASIO_SEPARATE_COMPILATION
+  BOOST_BEAST_SEPARATE_COMPILATION
+  BOOST_ASIO_NO_DEPRECATED
+  BOOST_BEAST_USE_STD_STRING_VIEW)
+target_link_libraries(kurer_asio_config INTERFACE Boost::headers Threads::Threads OpenSSL::SSL OpenSSL::Crypto)
