@@ -1,19 +1,53 @@
-// kurer-bench: benchmarks and the torture harness.
+// kurer-bench: benchmarks and the torture harness. Each subcommand lives in its own file and
+// registers itself through kurer::bench::registrar.
+#include "bench.hpp"
+
 #include <kurer/engine/cli.hpp>
 
 #include <iostream>
+#include <map>
+#include <string>
 
+namespace kurer::bench {
 namespace {
 
-constexpr std::string_view usage = R"(usage: kurer-bench storage | pack | e2e | torture [OPTIONS]
-       kurer-bench --version | --help
-)";
+struct entry {
+    std::string summary;
+    command_fn fn;
+};
+
+std::map<std::string, entry, std::less<>>& commands() {
+    static std::map<std::string, entry, std::less<>> instance;
+    return instance;
+}
+
+std::string usage() {
+    std::string out =
+        "usage: kurer-bench SUBCOMMAND [OPTIONS]   (kurer-bench SUBCOMMAND --help for its options)\n"
+        "       kurer-bench --version | --help\n\nsubcommands:\n";
+    for (const auto& [name, e] : commands())
+        out += "  " + name + std::string(name.size() < 10 ? 10 - name.size() : 1, ' ') + e.summary + "\n";
+    return out;
+}
 
 } // namespace
 
+registrar::registrar(std::string_view name, std::string_view summary, command_fn fn) {
+    commands().emplace(std::string(name), entry{std::string(summary), fn});
+}
+
+} // namespace kurer::bench
+
 int main(int argc, char** argv) {
-    if (auto code = kurer::engine::handle_common_options("kurer-bench", usage, {argv, static_cast<std::size_t>(argc)}))
+    const std::span<char* const> args{argv, static_cast<std::size_t>(argc)};
+    const std::string help = kurer::bench::usage();
+    if (auto code = kurer::engine::handle_common_options("kurer-bench", help, args))
         return *code;
-    std::cerr << "kurer-bench: unknown command '" << argv[1] << "'\n" << usage;
-    return 2;
+    const auto& commands = kurer::bench::commands();
+    const auto it = commands.find(std::string_view(argv[1]));
+    if (it == commands.end()) {
+        std::cerr << "kurer-bench: unknown subcommand '" << argv[1] << "'\n" << help;
+        return 2;
+    }
+    return it->second.fn(args.subspan(1));
 }
