@@ -41,8 +41,12 @@ const entry& find(operation op) noexcept {
 
 } // namespace
 
-std::string_view operation_name(operation op) noexcept { return find(op).name; }
-std::string_view soap_action(operation op) noexcept { return find(op).action; }
+std::string_view operation_name(operation op) noexcept {
+    return find(op).name;
+}
+std::string_view soap_action(operation op) noexcept {
+    return find(op).action;
+}
 
 bool is_streamed(operation op) noexcept {
     return op == operation::upload_file_streamed || op == operation::download_file_streamed;

@@ -23,8 +23,9 @@ BOOST_AUTO_TEST_CASE(dispatches_quoted_and_bare_soap_action_headers) {
         BOOST_TEST((operation_from_soap_action(quoted) == op), operation_name(op));
         BOOST_TEST((operation_from_soap_action(soap_action(op)) == op));
     }
-    BOOST_TEST(!operation_from_soap_action("\"http://www.altinn.no/services/2009/10/IAltinnContractBase/Test\"")
-                    .has_value());
+    BOOST_TEST(
+        !operation_from_soap_action("\"http://www.altinn.no/services/2009/10/IAltinnContractBase/Test\"")
+             .has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
