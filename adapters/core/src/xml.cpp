@@ -113,6 +113,11 @@ public:
         : allowed_(allowed_dirs) {}
     x::DOMLSInput* resolveResource(const XMLCh* resource_type, const XMLCh*, const XMLCh*,
                                    const XMLCh* system_id, const XMLCh* base_uri) override {
+        // An xs:import by namespace alone has nothing to fetch: answering "no resource" lets
+        // Xerces use the grammar already loaded for that namespace.
+        if (system_id == nullptr && allowed_ != nullptr &&
+            x::XMLString::compareString(resource_type, x::XMLUni::fgDOMDTDType) != 0)
+            return nullptr;
         if (allowed_ == nullptr || system_id == nullptr ||
             x::XMLString::compareString(resource_type, x::XMLUni::fgDOMDTDType) == 0)
             return refuse();

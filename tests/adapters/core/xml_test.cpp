@@ -168,6 +168,22 @@ BOOST_AUTO_TEST_CASE(validation_keeps_the_parser_hardening) {
     BOOST_TEST((r.error().code == xml::errc::doctype_forbidden), r.error().describe());
 }
 
+BOOST_AUTO_TEST_CASE(schemas_in_memory_import_each_other_by_namespace) {
+    // As in a WSDL's wsdl:types: xs:import with a namespace and no schemaLocation.
+    constexpr std::string_view types = R"(<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+        targetNamespace="urn:kurer:types"><xs:simpleType name="code"><xs:restriction base="xs:string">
+        <xs:pattern value="[0-9]{4}"/></xs:restriction></xs:simpleType></xs:schema>)";
+    constexpr std::string_view doc = R"(<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"
+        xmlns:t="urn:kurer:types" targetNamespace="urn:kurer:doc"><xs:import namespace="urn:kurer:types"/>
+        <xs:element name="C" type="t:code"/></xs:schema>)";
+    xml::schema_set schemas;
+    BOOST_TEST_REQUIRE(schemas.add_text(types, "types").has_value());
+    BOOST_TEST_REQUIRE(schemas.add_text(doc, "doc").has_value());
+    auto ok = schemas.validate(R"(<C xmlns="urn:kurer:doc">4192</C>)");
+    BOOST_TEST(ok.has_value(), (ok ? "" : ok.error().describe()));
+    BOOST_TEST(schemas.validate(R"(<C xmlns="urn:kurer:doc">v3888</C>)").has_error());
+}
+
 BOOST_AUTO_TEST_CASE(schemas_held_in_memory_and_unusable_schemas) {
     xml::schema_set schemas;
     std::string standalone(types_xsd);
