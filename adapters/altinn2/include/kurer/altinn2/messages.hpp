@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace kurer::altinn2 {
@@ -16,6 +17,11 @@ inline constexpr std::int32_t test_service_edition = 270815;
 inline constexpr std::int32_t production_service_edition = 170101;
 
 struct service_id {
+    service_id() = default;
+    service_id(std::string code_, std::int32_t edition_)
+        : code(std::move(code_))
+        , edition(edition_) {}
+
     std::string code = "4192";
     std::int32_t edition = test_service_edition;
 
