@@ -34,6 +34,17 @@ std::string drain(const mtom::message& m, std::size_t buffer = 1000) {
     return out;
 }
 
+// Reads until the reader fails; the test fails if it reaches the end instead.
+kurer::error read_until_error(mtom::body_reader& reader) {
+    std::vector<char> buffer(4096);
+    for (;;) {
+        auto n = reader.read(buffer);
+        if (!n)
+            return n.error();
+        BOOST_TEST_REQUIRE(*n > 0u);
+    }
+}
+
 void write_file(const std::filesystem::path& p, std::string_view bytes) {
     std::ofstream(p, std::ios::binary) << bytes;
 }
@@ -349,21 +360,14 @@ BOOST_AUTO_TEST_CASE(reader_reports_a_file_that_shrank_while_sending) {
     BOOST_TEST_REQUIRE(m.has_value());
     std::filesystem::resize_file(dir / "sbd.zip", 100);
     mtom::body_reader reader(*m);
-    std::vector<char> buffer(4096);
-    kurer::result<std::size_t> n = std::size_t{1};
-    while (n && *n > 0)
-        n = reader.read(buffer);
-    BOOST_TEST_REQUIRE(n.has_error());
-    BOOST_TEST((n.error().code == errc::file_error));
-    BOOST_TEST(n.error().message.find("became shorter") != std::string::npos, n.error().message);
+    const auto shrank = read_until_error(reader);
+    BOOST_TEST((shrank.code == errc::file_error));
+    BOOST_TEST(shrank.message.find("became shorter") != std::string::npos, shrank.message);
 
     std::filesystem::remove(dir / "sbd.zip");
     mtom::body_reader gone(*m);
-    n = std::size_t{1};
-    while (n && *n > 0)
-        n = gone.read(buffer);
-    BOOST_TEST_REQUIRE(n.has_error());
-    BOOST_TEST(n.error().message.find("cannot open") != std::string::npos, n.error().message);
+    const auto missing = read_until_error(gone);
+    BOOST_TEST(missing.message.find("cannot open") != std::string::npos, missing.message);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -13,7 +13,6 @@
 #include <boost/test/unit_test.hpp>
 
 #include <map>
-#include <regex>
 #include <set>
 
 namespace altinn2 = kurer::altinn2;
@@ -40,6 +39,27 @@ struct embedded_schema {
     std::string text;
 };
 
+// The quoted value of `name="..."` in a start tag; empty when absent.
+std::string attribute_in(std::string_view tag, std::string_view name) {
+    const std::string key = " " + std::string(name) + "=\"";
+    const auto at = tag.find(key);
+    if (at == std::string_view::npos)
+        return {};
+    const auto from = at + key.size();
+    return std::string(tag.substr(from, tag.find('"', from) - from));
+}
+
+// Every `xmlns:p="uri"` declared in a start tag.
+std::map<std::string, std::string> prefixes_in(std::string_view tag) {
+    std::map<std::string, std::string> out;
+    for (auto at = tag.find(" xmlns:"); at != std::string_view::npos; at = tag.find(" xmlns:", at + 1)) {
+        const auto eq = tag.find('=', at);
+        const std::string prefix(tag.substr(at + 7, eq - at - 7));
+        out[prefix] = attribute_in(tag.substr(at), "xmlns:" + prefix);
+    }
+    return out;
+}
+
 // Cuts every xs:schema out of a WSDL's wsdl:types as a document of its own. A schema inherits
 // namespace declarations (xsd:, xmime:, tns:) from wsdl:definitions; standing alone it needs
 // them on its own start tag, so the missing ones are copied there. The reference files are
@@ -47,41 +67,38 @@ struct embedded_schema {
 std::vector<embedded_schema> schemas_in(const std::string& wsdl) {
     const auto root_start = wsdl.find("<wsdl:definitions");
     BOOST_TEST_REQUIRE(root_start != std::string::npos);
-    const std::string root_tag = wsdl.substr(root_start, wsdl.find('>', root_start) - root_start);
-    const std::regex xmlns_re(R"re(xmlns:([A-Za-z0-9_.-]+)="([^"]*)")re");
-    std::map<std::string, std::string> inherited;
-    for (std::sregex_iterator it(root_tag.begin(), root_tag.end(), xmlns_re), end; it != end; ++it)
-        inherited[(*it)[1]] = (*it)[2];
+    const auto inherited =
+        prefixes_in(std::string_view(wsdl).substr(root_start, wsdl.find('>', root_start) - root_start));
 
     std::vector<embedded_schema> out;
-    const std::regex open_re(R"re(<(xs|xsd):schema[\s>])re");
-    const std::regex tns_re(R"re(targetNamespace="([^"]*)")re");
-    const std::regex import_re(R"re(<(?:xs|xsd):import\s+namespace="([^"]*)")re");
-    auto from = wsdl.cbegin();
-    std::smatch m;
-    while (std::regex_search(from, wsdl.cend(), m, open_re)) {
-        const std::string prefix = m[1];
-        const auto begin = m[0].first;
+    std::size_t from = 0;
+    for (;;) {
+        const auto xs = wsdl.find("<xs:schema", from);
+        const auto xsd = wsdl.find("<xsd:schema", from);
+        const auto begin = std::min(xs, xsd);
+        if (begin == std::string::npos)
+            break;
+        const std::string prefix = begin == xs ? "xs" : "xsd";
         const std::string close = "</" + prefix + ":schema>";
-        const auto end_pos = wsdl.find(close, static_cast<std::size_t>(begin - wsdl.cbegin()));
-        BOOST_TEST_REQUIRE(end_pos != std::string::npos);
-        std::string text(begin, wsdl.cbegin() + static_cast<std::ptrdiff_t>(end_pos + close.size()));
-        const auto tag_end = text.find('>');
-        const std::string tag = text.substr(0, tag_end);
+        const auto end = wsdl.find(close, begin);
+        BOOST_TEST_REQUIRE(end != std::string::npos);
+        std::string text = wsdl.substr(begin, end + close.size() - begin);
+        const std::string tag = text.substr(0, text.find('>'));
+        const auto own = prefixes_in(tag);
         std::string added;
         for (const auto& [p, uri] : inherited)
-            if (tag.find("xmlns:" + p + "=") == std::string::npos)
+            if (!own.contains(p))
                 added += " xmlns:" + p + "=\"" + uri + "\"";
         text.insert(prefix.size() + 8, added); // after "<xs:schema"
         embedded_schema s;
-        std::smatch t;
-        if (std::regex_search(tag, t, tns_re))
-            s.target_namespace = t[1];
-        for (std::sregex_iterator it(text.begin(), text.end(), import_re), e; it != e; ++it)
-            s.imports.insert((*it)[1]);
+        s.target_namespace = attribute_in(tag, "targetNamespace");
+        const std::string import = "<" + prefix + ":import";
+        for (auto at = text.find(import); at != std::string::npos; at = text.find(import, at + 1))
+            s.imports.insert(
+                attribute_in(std::string_view(text).substr(at, text.find('>', at) - at), "namespace"));
         s.text = std::move(text);
         out.push_back(std::move(s));
-        from = wsdl.cbegin() + static_cast<std::ptrdiff_t>(end_pos + close.size());
+        from = end + close.size();
     }
     return out;
 }
@@ -124,8 +141,10 @@ std::string body_child(const std::string& envelope) {
 // XOP decoding as the receiver sees the infoset: the xop:Include stands for the attachment's
 // bytes, i.e. base64 text in a base64Binary element.
 std::string xop_decoded(std::string document, std::string_view base64) {
-    const std::regex include_re(R"re(<xop:Include [^>]*/>)re");
-    return std::regex_replace(document, include_re, std::string(base64));
+    const auto at = document.find("<xop:Include ");
+    BOOST_TEST_REQUIRE(at != std::string::npos);
+    const auto end = document.find("/>", at);
+    return document.replace(at, end + 2 - at, base64);
 }
 
 void require_valid(const xml::schema_set& schemas, const std::string& document, const std::string& what) {
@@ -224,10 +243,14 @@ BOOST_AUTO_TEST_CASE(streamed_service_requests_and_responses_validate) {
     // Each SOAP header is a top-level element of the schema.
     const auto header = upload.substr(upload.find("<s:Header>") + 10,
                                       upload.find("</s:Header>") - upload.find("<s:Header>") - 10);
-    const std::regex header_re(R"re(<(\w+) xmlns="[^"]*">[^<]*</\1>)re");
     int headers = 0;
-    for (std::sregex_iterator it(header.begin(), header.end(), header_re), end; it != end; ++it, ++headers)
-        require_valid(schemas, it->str(), "upload header " + (*it)[1].str());
+    for (auto at = header.find('<'); at != std::string::npos; at = header.find('<', at)) {
+        const auto name = header.substr(at + 1, header.find(' ', at) - at - 1);
+        const auto end = header.find("</" + name + ">", at) + name.size() + 3;
+        require_valid(schemas, header.substr(at, end - at), "upload header " + name);
+        at = end;
+        ++headers;
+    }
     BOOST_TEST(headers == 5);
 
     require_valid(schemas,
