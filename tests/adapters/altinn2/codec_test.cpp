@@ -87,6 +87,41 @@ BOOST_AUTO_TEST_CASE(upload_envelope_carries_five_headers_and_an_xop_include) {
                    "</DataStream></StreamedPayloadBasicBE></s:Body></s:Envelope>");
 }
 
+BOOST_AUTO_TEST_CASE(requests_take_credentials_and_service_from_the_config) {
+    altinn2::config cfg;
+    cfg.account = {"100042", "from-config"};
+    cfg.service = {"4192", altinn2::production_service_edition};
+    const altinn2::service_id production{"4192", 170101};
+
+    auto initiate = altinn2::read_initiate_request(
+        *altinn2::write_initiate_request(altinn2::initiate_for(cfg, "910077473", "ref-1", "910075918")));
+    BOOST_TEST_REQUIRE(initiate.has_value(), describe(initiate));
+    BOOST_TEST((initiate->account == cfg.account));
+    BOOST_TEST((initiate->service == production));
+    BOOST_TEST((initiate->recipients == std::vector<std::string>{"910075918"}));
+    BOOST_TEST((initiate->file_names == std::vector<std::string>{"sbd.zip"}));
+    BOOST_TEST(initiate->senders_reference == "ref-1");
+
+    auto check =
+        altinn2::read_check_request(*altinn2::write_check_request(altinn2::check_for(cfg, "910075918")));
+    BOOST_TEST((check->service.value() == production));
+    BOOST_TEST((check->account == cfg.account));
+    auto list = altinn2::read_list_request(*altinn2::write_list_request(altinn2::list_for(cfg, "910075918")));
+    BOOST_TEST((list->service.value() == production));
+    BOOST_TEST((list->status == altinn2::file_status::uploaded));
+    BOOST_TEST(list->reportee == "910075918");
+    auto file = altinn2::file_request_for(cfg, "af303bd0-3333-4ec9-af6a-31dd05569011", "910075918");
+    BOOST_TEST(
+        (altinn2::read_confirm_request(*altinn2::write_confirm_request(file))->account == cfg.account));
+    auto upload = altinn2::read_upload_envelope(*altinn2::write_upload_envelope(
+        altinn2::upload_for(cfg, "af303bd0-3333-4ec9-af6a-31dd05569011", "910077473"), "a@b"));
+    BOOST_TEST((upload->headers.account == cfg.account));
+    BOOST_TEST(upload->headers.file_name == "sbd.zip");
+
+    // The defaults are DPO's test service.
+    BOOST_TEST((altinn2::config{}.service == altinn2::service_id{"4192", 270815}));
+}
+
 BOOST_AUTO_TEST_CASE(check_request_matches_the_dossier_example) {
     // altinn-broker.md §1.5.3, the JAX-WS form of CheckIfAvailableFilesBasic.
     const std::string dossier = R"(<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/">

@@ -132,4 +132,14 @@ struct file_request {
 using download_request = file_request;
 using confirm_request = file_request;
 
+// Requests filled from the configuration: credentials, service code and edition.
+initiate_request initiate_for(const config& c, std::string reportee, std::string senders_reference,
+                              std::string recipient, std::string file_name = "sbd.zip");
+upload_request upload_for(const config& c, std::string reference, std::string reportee,
+                          std::string file_name = "sbd.zip");
+check_request check_for(const config& c, std::string recipient);
+// FileStatus Uploaded: what is waiting for `recipient`.
+list_request list_for(const config& c, std::string recipient);
+file_request file_request_for(const config& c, std::string file_reference, std::string recipient);
+
 } // namespace kurer::altinn2
