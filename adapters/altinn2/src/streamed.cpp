@@ -13,6 +13,18 @@ result<mtom::message> write_upload_message(const upload_request& r, const std::f
     return mtom::write(std::move(*root), std::move(attachments), options);
 }
 
+result<mtom::message> write_download_request_message(const download_request& r,
+                                                     const mtom::writer_options& options) {
+    auto root = write_download_request(r);
+    if (!root)
+        return root.error();
+    return mtom::write(std::move(*root), {}, options);
+}
+
+result<download_request> read_download_request_message(const mtom::parser& finished) {
+    return read_download_request(finished.root());
+}
+
 result<upload_receipt> read_upload_message(const mtom::parser& finished) {
     return read_upload_response(finished.root());
 }

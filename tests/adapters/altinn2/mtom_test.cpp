@@ -445,6 +445,24 @@ BOOST_AUTO_TEST_CASE(download_round_trip_from_the_sandbox_writer) {
     BOOST_TEST(altinn2::read_download_message(*q)->size == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(download_requests_travel_as_mtom_or_plain) {
+    const altinn2::download_request request{
+        {"100001", "pw"}, "af303bd0-3333-4ec9-af6a-31dd05569011", "910075918"};
+    auto m = altinn2::write_download_request_message(request);
+    BOOST_TEST_REQUIRE(m.has_value(), describe(m));
+    BOOST_TEST(m->content_type.starts_with("multipart/related; type=\"application/xop+xml\""));
+    auto p = mtom::parser::create(m->content_type, nullptr);
+    BOOST_TEST_REQUIRE(p->feed(drain(*m)).has_value());
+    BOOST_TEST_REQUIRE(p->finish().has_value());
+    BOOST_TEST(p->attachments().empty());
+    BOOST_TEST((altinn2::read_download_request_message(*p).value() == request));
+
+    auto plain = mtom::parser::create(altinn2::soap_content_type, nullptr);
+    BOOST_TEST_REQUIRE(plain->feed(*altinn2::write_download_request(request)).has_value());
+    BOOST_TEST_REQUIRE(plain->finish().has_value());
+    BOOST_TEST((altinn2::read_download_request_message(*plain).value() == request));
+}
+
 BOOST_AUTO_TEST_CASE(faults_arrive_as_mtom_or_as_plain_text_xml) {
     const auto fault = altinn2::make_fault(40207, "No file ready for download");
     auto wrapped = altinn2::write_fault_message(fault);

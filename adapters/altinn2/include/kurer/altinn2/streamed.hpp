@@ -17,6 +17,11 @@ namespace kurer::altinn2 {
 result<mtom::message> write_upload_message(const upload_request& r, const std::filesystem::path& file,
                                            const mtom::writer_options& options = {});
 
+// DownloadFileStreamedBasic as the MTOM encoder of the streamed binding expects it: a
+// multipart whose only part is the envelope (what the reference's JAX-WS client sent).
+result<mtom::message> write_download_request_message(const download_request& r,
+                                                     const mtom::writer_options& options = {});
+
 // The receipt in a finished upload response (MTOM or plain text/xml).
 result<upload_receipt> read_upload_message(const mtom::parser& finished);
 
@@ -29,6 +34,9 @@ struct downloaded_file {
 result<downloaded_file> read_download_message(const mtom::parser& finished);
 
 // ---- server -------------------------------------------------------------------------------
+
+// A DownloadFileStreamedBasic request read from a finished parser (MTOM or plain text/xml).
+result<download_request> read_download_request_message(const mtom::parser& finished);
 
 struct received_upload {
     upload_request headers;
