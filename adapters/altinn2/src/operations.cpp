@@ -1,6 +1,7 @@
 #include <kurer/altinn2/operations.hpp>
 
 #include <array>
+#include <string>
 
 namespace kurer::altinn2 {
 namespace {
@@ -46,6 +47,10 @@ std::string_view operation_name(operation op) noexcept {
 }
 std::string_view soap_action(operation op) noexcept {
     return find(op).action;
+}
+
+std::string soap_action_header(operation op) {
+    return "\"" + std::string(soap_action(op)) + "\"";
 }
 
 bool is_streamed(operation op) noexcept {

@@ -19,7 +19,8 @@ BOOST_AUTO_TEST_CASE(soap_actions_name_service_interface_and_operation) {
 BOOST_AUTO_TEST_CASE(dispatches_quoted_and_bare_soap_action_headers) {
     for (int i = 0; i <= static_cast<int>(operation::download_file_streamed); ++i) {
         const auto op = static_cast<operation>(i);
-        const std::string quoted = "\"" + std::string(soap_action(op)) + "\"";
+        const std::string quoted = soap_action_header(op);
+        BOOST_TEST(quoted == "\"" + std::string(soap_action(op)) + "\"");
         BOOST_TEST((operation_from_soap_action(quoted) == op), operation_name(op));
         BOOST_TEST((operation_from_soap_action(soap_action(op)) == op));
     }
