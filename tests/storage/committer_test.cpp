@@ -88,19 +88,19 @@ BOOST_AUTO_TEST_CASE(an_awaited_commit_resumes_on_the_callers_executor) {
     asio::io_context io;
     auto strand = asio::make_strand(io);
     int completed = 0;
-    for (int i = 0; i < 20; ++i)
-        asio::co_spawn(
-            strand,
-            [&, i]() -> asio::awaitable<void> {
-                auto r = co_await c.async_commit(one_put("k" + std::to_string(i)), asio::use_awaitable);
-                BOOST_TEST(r.has_value());
-                BOOST_TEST(strand.running_in_this_thread());
-                ++completed;
-            },
-            [](std::exception_ptr e) {
-                if (e)
-                    std::rethrow_exception(e);
-            });
+    for (int i = 0; i < 20; ++i) {
+        auto commit_one = [&, i]() -> asio::awaitable<void> {
+            auto batch = one_put("k" + std::to_string(i));
+            auto r = co_await c.async_commit(std::move(batch), asio::use_awaitable);
+            BOOST_TEST(r.has_value());
+            BOOST_TEST(strand.running_in_this_thread());
+            ++completed;
+        };
+        asio::co_spawn(strand, std::move(commit_one), [](std::exception_ptr e) {
+            if (e)
+                std::rethrow_exception(e);
+        });
+    }
     io.run();
     BOOST_TEST(completed == 20);
     BOOST_TEST(c.stats().batches == 20u);
