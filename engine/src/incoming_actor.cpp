@@ -185,8 +185,8 @@ asio::awaitable<result<sm::verdict>> incoming_actor::apply(sm::incoming_event ev
     record = std::move(next);
     ++rt.transitions;
     not_before = o.retry ? std::optional(now + rt.backoff(record.attempt)) : std::nullopt;
-    rt.notify({storage::record_kind::incoming, id, record.message_id, entry.from, entry.to, entry.event,
-               entry.attempt, entry.detail, entry.statuses, now});
+    rt.notify({storage::record_kind::incoming, id, record.message_id, entry.seq, entry.from, entry.to,
+               entry.event, entry.attempt, entry.detail, entry.statuses, now});
     // A rejected package stays for whoever wants to look at it.
     if (finishes && rt.config.remove_finished_files && record.machine.state != sm::incoming_state::rejected)
         rt.store->remove_incoming_files(record);
@@ -609,7 +609,7 @@ asio::awaitable<void> runtime::poll_once() {
     }
     for (auto& r : fresh) {
         transitions += 1;
-        notify({storage::record_kind::incoming, r.reference, {}, 0, 0, "listed", 0, {}, {}, now});
+        notify({storage::record_kind::incoming, r.reference, {}, 0, 0, 0, "listed", 0, {}, {}, now});
         auto actor = std::make_shared<incoming_actor>(*this, std::move(r));
         {
             std::lock_guard lock(actors_mutex);

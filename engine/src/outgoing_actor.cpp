@@ -167,8 +167,8 @@ outgoing_actor::apply(sm::outgoing_event event, std::string detail,
     record = std::move(next);
     ++rt.transitions;
     not_before = o.retry ? std::optional(now + rt.backoff(record.attempt)) : std::nullopt;
-    rt.notify({storage::record_kind::outgoing, id, record.message_id, entry.from, entry.to, entry.event,
-               entry.attempt, entry.detail, entry.statuses, now});
+    rt.notify({storage::record_kind::outgoing, id, record.message_id, entry.seq, entry.from, entry.to,
+               entry.event, entry.attempt, entry.detail, entry.statuses, now});
     if (finishes && rt.config.remove_finished_files) {
         // A Failed message the broker never had may be retried: keep its documents for that.
         const bool may_retry = record.machine.state == sm::outgoing_state::failed &&

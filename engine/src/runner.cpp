@@ -366,8 +366,8 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
     if (!committed)
         co_return committed.error();
     ++rt.transitions;
-    rt.notify({storage::record_kind::outgoing, id, id, entry.from, entry.to, entry.event, 0, entry.detail,
-               entry.statuses, now});
+    rt.notify({storage::record_kind::outgoing, id, id, entry.seq, entry.from, entry.to, entry.event, 0,
+               entry.detail, entry.statuses, now});
     if (auto actor = rt.outgoing_actor_for(id))
         asio::post((*actor)->strand, [a = *actor] { a->ensure_running(); });
     co_return submit_result{id, true, sm::outgoing_state::created};

@@ -80,6 +80,7 @@ struct transition_event {
     storage::record_kind kind;
     std::string id; // outgoing id or incoming broker reference
     std::string message_id;
+    std::uint32_t seq = 0; // the history entry's sequence number
     std::uint8_t from = 0;
     std::uint8_t to = 0;
     std::string event;
