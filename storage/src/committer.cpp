@@ -88,6 +88,8 @@ void committer::run() {
         }
         for (auto& p : group)
             p.done(written);
+        // Drop the completions (and the executors they hold) now, not at the next write.
+        group.clear();
     }
 }
 

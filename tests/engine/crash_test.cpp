@@ -202,23 +202,27 @@ void verify(const std::filesystem::path& dir, int messages, int crashes) {
 
     // 4. The broker holds one uploaded transfer per outgoing message, on the reference recorded
     // before the upload; repeats after crashes never made a second one.
-    std::map<std::string, int> uploaded_per_sender_reference;
-    int orphans = 0;
+    std::map<std::string, int> uploaded_per_sender_reference, empty_per_sender_reference;
     for (const auto& t : directory_broker::transfers(dir / "broker")) {
+        auto it = outgoing.find(t.senders_reference);
+        BOOST_TEST_REQUIRE((it != outgoing.end()), "transfer " << t.reference << " belongs to no message");
         if (!t.uploaded) {
-            ++orphans; // initiated, then the crash came before its reference was recorded
+            // Initiated, then the crash came before its reference was recorded: never uploaded
+            // to, so never delivered. One crash can leave one such transfer per message.
+            ++empty_per_sender_reference[t.senders_reference];
+            BOOST_TEST(it->second.broker_reference != t.reference);
             continue;
         }
         BOOST_TEST(t.confirmed, t.reference << " was never confirmed by its receiver");
         ++uploaded_per_sender_reference[t.senders_reference];
-        auto it = outgoing.find(t.senders_reference);
-        BOOST_TEST_REQUIRE((it != outgoing.end()), "transfer " << t.reference << " belongs to no message");
         BOOST_TEST(it->second.broker_reference == t.reference);
     }
     for (const auto& [ref, n] : uploaded_per_sender_reference)
         BOOST_TEST(n == 1, "sendersReference " << ref << " was uploaded in " << n << " transfers");
     BOOST_TEST(uploaded_per_sender_reference.size() == outgoing.size());
-    BOOST_TEST(orphans <= crashes);
+    for (const auto& [ref, n] : empty_per_sender_reference)
+        BOOST_TEST(n <= crashes, "sendersReference " << ref << " has " << n << " empty transfers after "
+                                                     << crashes << " crashes");
 
     // 5. At-least-once, bounded: every side effect happened at most once more per crash.
     const auto bounded = [&](std::string_view op, bool first_word) {
@@ -343,26 +347,33 @@ BOOST_AUTO_TEST_CASE(killed_at_every_named_kill_point) {
 }
 
 BOOST_AUTO_TEST_CASE(killed_at_random_moments_again_and_again) {
-    kurer::testing::scratch_dir dir;
     std::mt19937 random(std::random_device{}());
-    const int n = 6;
-    int crashes = 0;
-    bool done = false;
-    for (int round = 0; round < 10 && !done; ++round) {
-        const auto after = std::chrono::milliseconds(std::uniform_int_distribution<int>(30, 400)(random));
-        auto r = run_child(dir.path(), n, "", after);
-        BOOST_TEST_MESSAGE("round " << round << ": killed after " << after.count() << " ms: " << r.killed);
-        if (r.killed)
-            ++crashes;
-        else
-            BOOST_TEST_REQUIRE(r.done,
-                               "the child failed (exit " << r.exit_code << "): " << child_log(dir.path()));
-        done = r.done;
+    const int n = 12;
+    // A machine fast enough to finish before the first kill gets a fresh attempt (at most three).
+    for (int attempt = 0; attempt < 3; ++attempt) {
+        kurer::testing::scratch_dir dir;
+        int crashes = 0;
+        bool done = false;
+        for (int round = 0; round < 12 && !done; ++round) {
+            const auto after = std::chrono::milliseconds(std::uniform_int_distribution<int>(5, 150)(random));
+            auto r = run_child(dir.path(), n, "", after);
+            BOOST_TEST_MESSAGE("attempt " << attempt << " round " << round << ": kill after " << after.count()
+                                          << " ms: " << (r.killed ? "killed" : "finished first"));
+            if (r.killed)
+                ++crashes;
+            else
+                BOOST_TEST_REQUIRE(r.done, "the child failed (exit " << r.exit_code
+                                                                     << "): " << child_log(dir.path()));
+            done = r.done;
+        }
+        if (crashes == 0)
+            continue;
+        if (!done)
+            BOOST_TEST_REQUIRE(run_child(dir.path(), n, "", std::nullopt).done, child_log(dir.path()));
+        verify(dir.path(), n, crashes);
+        return;
     }
-    if (!done)
-        BOOST_TEST_REQUIRE(run_child(dir.path(), n, "", std::nullopt).done, child_log(dir.path()));
-    BOOST_TEST(crashes >= 1);
-    verify(dir.path(), n, crashes);
+    BOOST_FAIL("three attempts finished before any random kill: the window is too short for this machine");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

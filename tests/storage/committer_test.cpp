@@ -84,8 +84,8 @@ BOOST_AUTO_TEST_CASE(without_grouping_every_batch_is_its_own_write) {
 BOOST_AUTO_TEST_CASE(an_awaited_commit_resumes_on_the_callers_executor) {
     kurer::testing::scratch_dir dir;
     auto db = open_db(dir / "db");
+    asio::io_context io; // outlives the committer, which may still hold its executor
     committer c(*db);
-    asio::io_context io;
     auto strand = asio::make_strand(io);
     int completed = 0;
     for (int i = 0; i < 20; ++i) {

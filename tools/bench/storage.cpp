@@ -95,10 +95,10 @@ measurement measure(const std::filesystem::path& dir, bool group, std::size_t tr
                     std::size_t writers) {
     storage::store_options options;
     options.commit.group = group;
+    asio::io_context io; // outlives the store's committer, which posts completions to it
     auto s = storage::store::open(dir, options);
     if (!s)
         throw std::runtime_error(s.error().describe());
-    asio::io_context io;
     const std::size_t each = transitions / writers, extra = transitions % writers;
     for (std::size_t w = 0; w < writers; ++w) {
         auto job = writer(s->get(), w, each + (w < extra ? 1 : 0));

@@ -48,7 +48,9 @@ public:
     committer& operator=(const committer&) = delete;
 
     // Commits `batch` durably. Completion signature void(kurer::result<void>), delivered through
-    // the handler's associated executor. Not cancellable: once queued the batch is written.
+    // the handler's associated executor. Not cancellable: once queued the batch is written. The
+    // committer thread holds a copy of that executor until it has posted the completion, so the
+    // executor's execution context must outlive the committer (stop() it first).
     template <class CompletionToken>
     auto async_commit(write_batch batch, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(result<void>)>(
