@@ -628,6 +628,12 @@ runner_stats runner::stats() const {
     return s;
 }
 
+result<std::size_t> runner::count_unfinished(storage::record_kind kind) const {
+    if (!impl_->store)
+        return stopped();
+    return impl_->store->count_live(kind);
+}
+
 asio::any_io_executor runner::executor() const {
     return impl_->io.get_executor();
 }

@@ -300,6 +300,18 @@ result<std::vector<std::string>> store::due(record_kind kind, time_point until, 
     return out;
 }
 
+result<std::size_t> store::count_live(record_kind kind) const {
+    std::size_t n = 0;
+    auto r = db_->scan(family::live, std::string(1, static_cast<char>(kind)),
+                       [&](std::string_view, std::string_view) {
+                           ++n;
+                           return true;
+                       });
+    if (!r)
+        return r.error();
+    return n;
+}
+
 result<bool> store::sending_paused() const {
     auto v = db_->get(family::meta, paused_key);
     if (!v)

@@ -84,14 +84,25 @@ std::unique_ptr<runner> open_engine(const std::filesystem::path& dir, const char
     return std::move(*r);
 }
 
-bool finished(runner& a, runner& b, int messages) {
+// Done when A's messages are Received, neither store holds an unfinished machine, and the broker
+// holds no file its receiver has not confirmed (a status SBD may still be on its way).
+bool finished(runner& a, runner& b, int messages, const std::filesystem::path& broker) {
     for (int i = 0; i < messages; ++i) {
         auto v = a.find_outgoing(message_id(i));
         if (!v || !*v || (*v)->record.machine.state != sm::outgoing_state::received)
             return false;
     }
-    const auto sa = a.stats(), sb = b.stats();
-    return sa.live_outgoing == 0 && sa.live_incoming == 0 && sb.live_outgoing == 0 && sb.live_incoming == 0;
+    for (auto* r : {&a, &b})
+        for (const auto kind :
+             {kurer::storage::record_kind::outgoing, kurer::storage::record_kind::incoming}) {
+            auto n = r->count_unfinished(kind);
+            if (!n || *n != 0)
+                return false;
+        }
+    for (const auto& t : testing::directory_broker::transfers(broker))
+        if (t.uploaded && !t.confirmed)
+            return false;
+    return true;
 }
 
 // --dump: every record and its history, for a person reading a failed run.
@@ -155,7 +166,7 @@ int main(int argc, char** argv) {
         }
     }
     const auto give_up = std::chrono::steady_clock::now() + 30s;
-    while (!finished(*a, *b, messages)) {
+    while (!finished(*a, *b, messages, dir / "broker")) {
         // B's end system: take whatever is queued.
         while (true) {
             auto m = b->peek_blocking();

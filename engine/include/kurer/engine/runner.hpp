@@ -170,6 +170,9 @@ public:
     void unsubscribe(std::uint64_t id);
 
     runner_stats stats() const;
+    // Messages of a kind the store holds as not finished (a scan of its live index: for tools and
+    // tests; stats() counts the actors in memory instead).
+    result<std::size_t> count_unfinished(storage::record_kind kind) const;
     boost::asio::any_io_executor executor() const;
 
     struct impl;

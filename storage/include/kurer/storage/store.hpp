@@ -59,6 +59,8 @@ public:
     // Ids of non-terminal messages whose deadline is at or before `until`, earliest first.
     result<std::vector<std::string>> due(record_kind kind, time_point until, std::size_t limit = 0) const;
     result<bool> sending_paused() const;
+    // How many messages of a kind are not finished (a scan of the live index).
+    result<std::size_t> count_live(record_kind kind) const;
 
     // --- staging: add one transition's writes to `batch`. `before` is null for a new record;
     // `entry` may be null (no history entry). The record's history_size must already count it.
