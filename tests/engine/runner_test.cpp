@@ -437,4 +437,23 @@ BOOST_AUTO_TEST_CASE(a_status_for_an_unknown_message_is_routed_and_says_so) {
     BOOST_TEST(e.b->list_inbox().value().empty(), "statuses never reach the end system's queue");
 }
 
+BOOST_AUTO_TEST_CASE(open_refuses_a_config_it_cannot_run_with) {
+    kurer::testing::scratch_dir dir;
+    const auto ports = testing::make_fake_ports(dir / "broker", org_a);
+    auto bad_org = config_for(dir / "a", "12345");
+    auto refused = runner::open(bad_org, ports);
+    BOOST_TEST_REQUIRE(refused.has_error());
+    BOOST_TEST(refused.error().message.find("organization") != std::string::npos);
+    auto no_broker = ports;
+    no_broker.broker.reset();
+    BOOST_TEST(runner::open(config_for(dir / "a", org_a), no_broker).error().message.find("ports") !=
+               std::string::npos);
+    auto bad_retry = config_for(dir / "a", org_a);
+    bad_retry.retry.multiplier = 0.5;
+    BOOST_TEST(runner::open(bad_retry, ports).error().message.find("retry") != std::string::npos);
+    // Nothing runs before start(): calls that need the engine say so.
+    auto idle = open_runner(config_for(dir / "a", org_a), ports);
+    BOOST_TEST((idle->submit_blocking(message_to(org_b)).error().code == errc::stopping));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
