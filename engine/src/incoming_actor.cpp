@@ -483,10 +483,14 @@ asio::awaitable<void> incoming_actor::submit_status(sm::eformidling_status statu
 
 void runtime::spawn_incoming(std::shared_ptr<incoming_actor> a) {
     coroutine_started();
+    // The completion handler keeps the actor, and with it the cancellation signal the coroutine
+    // is bound to, alive until co_spawn is completely done with that signal: the coroutine's own
+    // frame (which also holds the actor) is gone before co_spawn's last resumption clears the slot.
     auto& slot_source = a->cancel;
-    asio::co_spawn(a->strand, incoming_actor::run(a),
-                   asio::bind_cancellation_slot(slot_source.slot(), [this, id = a->id](std::exception_ptr e) {
-                       coroutine_finished("incoming " + id, e);
+    auto job = incoming_actor::run(a);
+    asio::co_spawn(a->strand, std::move(job),
+                   asio::bind_cancellation_slot(slot_source.slot(), [this, keep = a](std::exception_ptr e) {
+                       coroutine_finished("incoming " + keep->id, e);
                    }));
 }
 

@@ -320,10 +320,14 @@ asio::awaitable<void> outgoing_actor::perform(sm::action a) {
 
 void runtime::spawn_outgoing(std::shared_ptr<outgoing_actor> a) {
     coroutine_started();
+    // The completion handler keeps the actor, and with it the cancellation signal the coroutine
+    // is bound to, alive until co_spawn is completely done with that signal: the coroutine's own
+    // frame (which also holds the actor) is gone before co_spawn's last resumption clears the slot.
     auto& slot_source = a->cancel;
-    asio::co_spawn(a->strand, outgoing_actor::run(a),
-                   asio::bind_cancellation_slot(slot_source.slot(), [this, id = a->id](std::exception_ptr e) {
-                       coroutine_finished("outgoing " + id, e);
+    auto job = outgoing_actor::run(a);
+    asio::co_spawn(a->strand, std::move(job),
+                   asio::bind_cancellation_slot(slot_source.slot(), [this, keep = a](std::exception_ptr e) {
+                       coroutine_finished("outgoing " + keep->id, e);
                    }));
 }
 

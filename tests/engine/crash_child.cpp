@@ -15,7 +15,10 @@
 #include <kurer/storage/store.hpp>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <execinfo.h>
 #include <fcntl.h>
 #include <iostream>
 #include <string>
@@ -132,9 +135,24 @@ int dump(const std::filesystem::path& dir) {
     return 0;
 }
 
+// A crash that is not ours (not SIGKILL) says where it happened before dying.
+void report_fatal_signal(int sig) {
+    void* frames[64];
+    const int n = ::backtrace(frames, 64);
+    const char* what = sig == SIGSEGV   ? "crash-child: SIGSEGV\n"
+                       : sig == SIGABRT ? "crash-child: SIGABRT\n"
+                                        : "crash-child: fatal signal\n";
+    [[maybe_unused]] const auto w = ::write(STDERR_FILENO, what, std::strlen(what));
+    ::backtrace_symbols_fd(frames, n, STDERR_FILENO);
+    std::signal(sig, SIG_DFL);
+    std::raise(sig);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
+    for (int sig : {SIGSEGV, SIGABRT, SIGBUS, SIGFPE, SIGILL})
+        std::signal(sig, report_fatal_signal);
     if (argc == 3 && std::string_view(argv[1]) == "--dump")
         return dump(argv[2]);
     std::filesystem::path dir;

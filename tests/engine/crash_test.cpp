@@ -30,6 +30,7 @@ struct run_result {
     bool killed = false; // by SIGKILL, from a kill point or from us
     bool done = false;   // exited 0 after printing "done"
     int exit_code = -1;
+    int signal = 0;
 };
 
 // Runs the child once. `kill_at` arms a named kill point; `kill_after` SIGKILLs it from here.
@@ -93,6 +94,7 @@ run_result run_child(const std::filesystem::path& dir, int messages, const std::
     run_result r;
     r.killed = WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
     r.done = r.exit_code == 0 && output.find("done") != std::string::npos;
     return r;
 }
@@ -266,7 +268,8 @@ int run_to_completion(const std::filesystem::path& dir, int messages, const std:
         if (again.done)
             return crashes;
         BOOST_TEST_REQUIRE(!again.killed);
-        BOOST_FAIL("the restarted child failed (exit " << again.exit_code << "): " << child_log(dir));
+        BOOST_FAIL("the restarted child failed (exit " << again.exit_code << ", signal " << again.signal
+                                                       << "): " << child_log(dir));
     }
     return crashes;
 }
