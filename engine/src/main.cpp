@@ -16,7 +16,8 @@ exchanges the receipts.
 } // namespace
 
 int main(int argc, char** argv) {
-    if (auto code = kurer::engine::handle_common_options("kurer", usage, {argv, static_cast<std::size_t>(argc)}))
+    if (auto code =
+            kurer::engine::handle_common_options("kurer", usage, {argv, static_cast<std::size_t>(argc)}))
         return *code;
     std::cerr << "kurer: unknown command '" << argv[1] << "'\n" << usage;
     return 2;

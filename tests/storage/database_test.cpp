@@ -1,4 +1,5 @@
 #include <kurer/storage/database.hpp>
+#include <kurer/storage/write_batch.hpp>
 #include <kurer/testing/paths.hpp>
 
 #include <boost/test/unit_test.hpp>
@@ -29,6 +30,52 @@ BOOST_AUTO_TEST_CASE(refuses_a_path_that_is_a_file) {
     BOOST_TEST_REQUIRE(db.has_error());
     BOOST_TEST((db.error().code == storage::errc::rocksdb_failure));
     BOOST_TEST(db.error().message.find("not-a-dir") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(refuses_a_database_written_by_an_unknown_format) {
+    kurer::testing::scratch_dir dir;
+    {
+        auto db = storage::database::open(dir / "db");
+        BOOST_TEST_REQUIRE(db.has_value());
+        storage::write_batch b;
+        b.put(storage::family::meta, "meta/format_version", "99");
+        BOOST_TEST_REQUIRE((*db)->write(b, true).has_value());
+    }
+    auto again = storage::database::open(dir / "db");
+    BOOST_TEST_REQUIRE(again.has_error());
+    BOOST_TEST((again.error().code == storage::errc::unknown_format_version));
+    BOOST_TEST(again.error().message.find("'99'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(scans_a_prefix_in_key_order_and_stops_when_asked) {
+    kurer::testing::scratch_dir dir;
+    auto db = storage::database::open(dir / "db");
+    BOOST_TEST_REQUIRE(db.has_value());
+    storage::write_batch b;
+    for (const auto* k : {"b2", "a1", "b1", "b3", "c1"})
+        b.put(storage::family::live, k, k);
+    b.erase(storage::family::live, "b3");
+    BOOST_TEST_REQUIRE((*db)->write(b, true).has_value());
+    std::vector<std::string> seen;
+    BOOST_TEST_REQUIRE((*db)
+                           ->scan(storage::family::live, "b",
+                                  [&](std::string_view k, std::string_view v) {
+                                      BOOST_TEST(k == v);
+                                      seen.emplace_back(k);
+                                      return true;
+                                  })
+                           .has_value());
+    BOOST_TEST((seen == std::vector<std::string>{"b1", "b2"}), "later writes in a batch win");
+    seen.clear();
+    BOOST_TEST_REQUIRE((*db)
+                           ->scan(storage::family::live, "",
+                                  [&](std::string_view k, std::string_view) {
+                                      seen.emplace_back(k);
+                                      return seen.size() < 2;
+                                  })
+                           .has_value());
+    BOOST_TEST(seen.size() == 2u);
+    BOOST_TEST(!(*db)->get(storage::family::outgoing, "b1").value().has_value(), "families are separate");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

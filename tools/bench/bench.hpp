@@ -7,8 +7,10 @@
 
 namespace kurer::bench {
 
+using arguments = std::span<char* const>;
+
 // args[0] is the subcommand's name; the rest are its options. Returns the exit code.
-using command_fn = int (*)(std::span<char* const> args);
+using command_fn = int (*)(arguments args);
 
 struct registrar {
     registrar(std::string_view name, std::string_view summary, command_fn fn);

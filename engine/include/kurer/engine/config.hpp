@@ -1,0 +1,58 @@
+// The runner's settings. Durations of 0 switch the feature off where the comment says so; the
+// JSON config (docs/configuration.md) maps onto these fields.
+#pragma once
+
+#include <kurer/storage/store.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace kurer::engine {
+
+using namespace std::chrono_literals;
+
+struct retry_policy {
+    std::chrono::milliseconds initial{1000};
+    std::chrono::milliseconds max{600000};
+    double multiplier = 2.0;
+    double jitter = 0.2; // each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
+};
+
+// The pause before the next attempt after `failures` (>= 1) failed ones: initial * multiplier^(failures-1),
+// capped at max, scaled by jitter; `unit` is a random number in [0, 1).
+std::chrono::milliseconds backoff_delay(const retry_policy& policy, std::uint32_t failures,
+                                        double unit) noexcept;
+
+enum class log_level { debug, info, warning, error };
+
+// One log line; `message` is a complete JSON object (never holding secrets).
+using log_sink = std::function<void(log_level level, std::string_view json_line)>;
+
+// JSON lines on stderr at `minimum` and above.
+log_sink stderr_log(log_level minimum = log_level::info);
+
+struct runner_config {
+    std::filesystem::path data_dir; // required: the store lives here
+    std::string organization;       // required: 9 digits, the sender of outgoing messages
+    std::vector<std::string> scopes{"eformidling:dpo"};
+    unsigned io_threads = 1;          // threads running the io_context
+    unsigned worker_threads = 2;      // the pool for packing and other blocking work
+    std::size_t max_in_flight = 1000; // messages whose actions run at once; the rest wait in order
+    retry_policy retry;
+    std::chrono::milliseconds polling_interval{15000}; // between broker polls; 0 = do not poll
+    std::chrono::milliseconds lock_timeout{5min};      // a peeked message goes back to the queue after this
+    std::chrono::hours default_ttl{24};                // deadline of a message submitted without one
+    std::string message_channel;                       // this installation's channel ("" = none)
+    std::chrono::milliseconds shutdown_grace{10000};   // in-flight actions get this long to finish
+    bool remove_finished_files = true;                 // delete packages and documents of finished messages
+    storage::store_options store;
+    log_sink log = stderr_log();
+};
+
+} // namespace kurer::engine

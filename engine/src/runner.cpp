@@ -1,0 +1,641 @@
+// The runner's public face: opening, recovery, shutdown, and the operations later layers call.
+#include "runtime.hpp"
+
+#include <kurer/core/files.hpp>
+#include <kurer/core/uuid.hpp>
+#include <kurer/storage/kill_point.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <algorithm>
+
+namespace kurer::engine {
+
+struct runner::impl : runtime {
+    using runtime::runtime;
+};
+
+namespace {
+
+bool is_org_number(std::string_view s) {
+    return s.size() == 9 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+error invalid(std::string message) {
+    return make_error(errc::invalid_request, std::move(message));
+}
+
+error stopped() {
+    return make_error(errc::stopping, "the engine is not running");
+}
+
+result<void> validate(const submit_request& r) {
+    if (!is_uuid(r.message_id))
+        return invalid("messageId: '" + r.message_id + "' is not a UUID");
+    if (!r.conversation_id.empty() && !is_uuid(r.conversation_id))
+        return invalid("conversationId: '" + r.conversation_id + "' is not a UUID");
+    if (!is_org_number(r.receiver))
+        return invalid("receiver: '" + r.receiver + "' is not a 9-digit organisation number");
+    if (r.process.empty())
+        return invalid("process: missing");
+    if (r.document_type.empty())
+        return invalid("documentType: missing");
+    for (std::size_t i = 0; i < r.documents.size(); ++i) {
+        const auto& d = r.documents[i];
+        const auto where = "documents[" + std::to_string(i) + "]";
+        if (d.name.empty() || d.name.front() == '.' || d.name.find_first_of("/\\") != std::string::npos ||
+            d.name.find('\0') != std::string::npos)
+            return invalid(where + ".name: '" + d.name + "' is not a plain file name");
+        if (d.mime_type.empty())
+            return invalid(where + ".mimeType: missing");
+        if (d.file && !std::filesystem::is_regular_file(*d.file))
+            return invalid(where + ".file: " + d.file->string() + " is not a readable file");
+    }
+    return {};
+}
+
+// What makes two submits "the same message": every field the sender chose, the documents by
+// content. Generated fields (a missing conversationId, the default deadline) are left out.
+result<std::string> content_digest(const submit_request& r) {
+    std::string canonical;
+    const auto field = [&](std::string_view v) {
+        canonical += std::to_string(v.size());
+        canonical += ':';
+        canonical.append(v);
+    };
+    field(r.message_id);
+    field(r.conversation_id);
+    field(r.receiver);
+    field(r.process);
+    field(r.document_type);
+    field(r.deadline ? std::to_string(r.deadline->time_since_epoch().count()) : "");
+    field(r.business_message);
+    for (const auto& d : r.documents) {
+        field(d.name);
+        field(d.mime_type);
+        field(d.primary ? "1" : "0");
+        if (d.file) {
+            auto h = sha256_file(*d.file);
+            if (!h)
+                return h.error();
+            field(*h);
+        } else {
+            field(sha256_hex(d.bytes));
+        }
+    }
+    return sha256_hex(canonical);
+}
+
+template <class T>
+result<T> run_blocking(runtime& rt, asio::awaitable<result<T>> op) {
+    if (!rt.started || rt.stopping)
+        return stopped();
+    if (rt.io.get_executor().running_in_this_thread())
+        return make_error(errc::invalid_request, "a blocking runner call was made from a runner thread");
+    auto future = asio::co_spawn(rt.io, std::move(op), asio::use_future);
+    try {
+        return future.get();
+    } catch (const std::exception& e) {
+        return make_error(make_error_code(boost::system::errc::io_error), e.what());
+    }
+}
+
+inbox_message to_inbox_message(const storage::incoming_record& r) {
+    return {r.message_id, r.reference, r.conversation_id, r.sender, r.process, r.document_type,
+            r.sbd,        r.kind};
+}
+
+} // namespace
+
+runtime::runtime(runner_config c, engine::ports p)
+    : config(std::move(c))
+    , ports(std::move(p))
+    , pool(std::max(1u, config.worker_threads))
+    , slots(config.max_in_flight) {}
+
+runner::runner(std::unique_ptr<impl> p)
+    : impl_(std::move(p)) {}
+
+runner::~runner() {
+    stop();
+}
+
+result<std::unique_ptr<runner>> runner::open(runner_config config, engine::ports p) {
+    if (config.data_dir.empty())
+        return invalid("data_dir: missing");
+    if (!is_org_number(config.organization))
+        return invalid("organization: '" + config.organization + "' is not a 9-digit organisation number");
+    if (!p.token || !p.resolver || !p.packer || !p.broker)
+        return invalid("ports: every port (token, resolver, packer, broker) is required");
+    if (config.retry.initial.count() < 0 || config.retry.max < config.retry.initial ||
+        config.retry.multiplier < 1.0)
+        return invalid("retry: needs 0 <= initial <= max and multiplier >= 1");
+    auto store_options = config.store;
+    auto rt = std::make_unique<impl>(std::move(config), std::move(p));
+    auto s = storage::store::open(rt->config.data_dir, store_options);
+    if (!s)
+        return s.error();
+    rt->store = std::move(*s);
+    auto paused = rt->store->sending_paused();
+    if (!paused)
+        return paused.error();
+    rt->paused = *paused;
+    return std::unique_ptr<runner>(new runner(std::move(rt)));
+}
+
+result<void> runner::start() {
+    auto& rt = *impl_;
+    if (rt.stopping || !rt.store)
+        return stopped();
+    if (rt.started.exchange(true))
+        return {};
+    rt.work.emplace(rt.io.get_executor());
+    for (unsigned i = 0; i < std::max(1u, rt.config.io_threads); ++i)
+        rt.threads.emplace_back([&rt] {
+            for (;;) {
+                try {
+                    rt.io.run();
+                    return;
+                } catch (const std::exception& e) {
+                    rt.log(log_level::error, "an I/O thread caught an exception", {{"error", e.what()}});
+                }
+            }
+        });
+
+    auto recovered = rt.store->recover();
+    if (!recovered)
+        return recovered.error();
+    // Oldest first, so that they queue for action slots in the order they were created.
+    std::sort(recovered->outgoing.begin(), recovered->outgoing.end(), [](const auto& x, const auto& y) {
+        return std::tie(x.created, x.id) < std::tie(y.created, y.id);
+    });
+    std::sort(recovered->incoming.begin(), recovered->incoming.end(), [](const auto& x, const auto& y) {
+        return std::tie(x.listed, x.reference) < std::tie(y.listed, y.reference);
+    });
+    {
+        std::lock_guard lock(rt.actors_mutex);
+        for (auto& r : recovered->outgoing) {
+            auto a = std::make_shared<outgoing_actor>(rt, std::move(r));
+            rt.outgoing.emplace(a->id, a);
+            asio::post(a->strand, [a] { a->ensure_running(); });
+        }
+        for (auto& r : recovered->incoming) {
+            auto a = std::make_shared<incoming_actor>(rt, std::move(r));
+            rt.incoming.emplace(a->id, a);
+            asio::post(a->strand, [a] { a->ensure_running(); });
+        }
+    }
+    rt.log(log_level::info, "started",
+           {{"outgoing", std::to_string(recovered->outgoing.size())},
+            {"incoming", std::to_string(recovered->incoming.size())},
+            {"sending_paused", rt.paused ? "true" : "false"}});
+
+    if (rt.config.polling_interval.count() > 0) {
+        rt.poll_strand.emplace(asio::make_strand(rt.io));
+        rt.poll_timer.emplace(*rt.poll_strand);
+        rt.coroutine_started();
+        runtime* raw = &rt;
+        asio::co_spawn(*rt.poll_strand, runtime::poll_loop(raw),
+                       [raw](std::exception_ptr e) { raw->coroutine_finished("poller", e); });
+    }
+    return {};
+}
+
+void runner::stop() {
+    auto& rt = *impl_;
+    if (rt.stopping.exchange(true))
+        return;
+    if (!rt.started) {
+        rt.store.reset();
+        return;
+    }
+    rt.log(log_level::info, "stopping");
+    if (rt.poll_strand)
+        asio::post(*rt.poll_strand, [&rt] { rt.poll_timer->cancel(); });
+    const auto each_actor = [&rt](auto f) {
+        std::lock_guard lock(rt.actors_mutex);
+        for (auto& [id, a] : rt.outgoing)
+            asio::post(a->strand, [a, f] { f(*a); });
+        for (auto& [id, a] : rt.incoming)
+            asio::post(a->strand, [a, f] { f(*a); });
+    };
+    // Waiting actors wake up and park; actors in an action finish it and record its result.
+    each_actor([](actor_base& a) { a.poke(); });
+    const auto all_parked = [&rt](std::chrono::milliseconds within) {
+        std::unique_lock lock(rt.alive_mutex);
+        return rt.alive_changed.wait_for(lock, within, [&rt] { return rt.alive == 0; });
+    };
+    if (!all_parked(rt.config.shutdown_grace)) {
+        rt.log(log_level::warning, "actions still running after the shutdown grace: cancelling them");
+        each_actor([](actor_base& a) { a.cancel.emit(asio::cancellation_type::terminal); });
+        if (!all_parked(std::chrono::seconds(5)))
+            rt.log(log_level::error, "some actions ignored cancellation; stopping regardless");
+    }
+    rt.work.reset();
+    rt.io.stop();
+    for (auto& t : rt.threads)
+        t.join();
+    rt.threads.clear();
+    rt.pool.join();
+    // Flushes the committer (everything queued is written) and closes RocksDB.
+    rt.store.reset();
+    rt.log(log_level::info, "stopped");
+}
+
+asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
+    auto& rt = *impl_;
+    if (!rt.started || rt.stopping || !rt.store)
+        co_return stopped();
+    if (auto valid = validate(request); !valid)
+        co_return valid.error();
+    // Lambdas are named before co_await sees them: GCC 12 destroys a capturing lambda twice when
+    // it is a temporary in a co_await expression.
+    auto hash_job = [request]() {
+        return content_digest(request);
+    };
+    auto digest = co_await rt.offload(std::move(hash_job));
+    if (!digest)
+        co_return digest.error();
+    const auto id = request.message_id;
+
+    const auto existing_result = [&]() -> std::optional<result<submit_result>> {
+        auto existing = rt.store->find_outgoing(id);
+        if (!existing)
+            return result<submit_result>(existing.error());
+        if (!*existing)
+            return std::nullopt;
+        if ((*existing)->content_digest != *digest)
+            return result<submit_result>(
+                make_error(errc::conflict, "message " + id + " was submitted before with different content"));
+        return result<submit_result>(submit_result{id, false, (*existing)->machine.state});
+    };
+    if (auto known = existing_result())
+        co_return std::move(*known);
+    {
+        std::lock_guard lock(rt.claims_mutex);
+        if (!rt.submitting.insert(id).second)
+            co_return make_error(errc::conflict, "message " + id + " is being submitted right now");
+    }
+    struct unclaim {
+        runtime& rt;
+        std::string id;
+        ~unclaim() {
+            std::lock_guard lock(rt.claims_mutex);
+            rt.submitting.erase(id);
+        }
+    } claim{rt, id};
+    if (auto known = existing_result()) // submitted by someone who just finished
+        co_return std::move(*known);
+
+    const auto now = now_ms();
+    const auto deadline = request.deadline.value_or(now + rt.config.default_ttl);
+    if (deadline <= now)
+        co_return invalid("expectedResponseDateTime: " + format_time(deadline) + " is not in the future");
+
+    storage::outgoing_record r;
+    r.id = id;
+    r.message_id = id;
+    r.conversation_id = request.conversation_id.empty() ? random_uuid() : request.conversation_id;
+    r.machine.recorded.insert(sm::eformidling_status::opprettet);
+    r.sender = rt.config.organization;
+    r.receiver = request.receiver;
+    r.process = request.process;
+    r.document_type = request.document_type;
+    r.senders_reference = random_uuid();
+    r.message_channel = rt.config.message_channel;
+    r.created = now;
+    r.updated = now;
+    r.deadline = deadline;
+    r.content_digest = *digest;
+    r.business_message = request.business_message;
+
+    // The documents go to files the store owns, fsynced, before the record names them.
+    auto store_job =
+        [&rt, id,
+         docs = std::move(request.documents)]() mutable -> result<std::vector<storage::document_ref>> {
+        std::vector<storage::document_ref> refs;
+        if (docs.empty())
+            return refs;
+        const auto dir = rt.store->data_dir() / "documents" / storage::safe_file_name(id);
+        std::error_code ec;
+        std::filesystem::create_directories(dir, ec);
+        if (ec)
+            return make_error(ec, "cannot create " + dir.string() + ": " + ec.message(), retry::yes);
+        for (std::size_t i = 0; i < docs.size(); ++i) {
+            auto& d = docs[i];
+            const auto relative = rt.store->document_file(id, i);
+            const auto path = rt.store->data_dir() / relative;
+            storage::document_ref ref{d.name, d.mime_type, d.primary, {relative, 0, {}}};
+            if (d.file) {
+                auto copied = copy_file_durably(*d.file, path);
+                if (!copied)
+                    return copied.error();
+                ref.file.size = copied->first;
+                ref.file.sha256 = copied->second;
+            } else {
+                if (auto written = write_file_durably(path, d.bytes); !written)
+                    return written.error();
+                ref.file.size = d.bytes.size();
+                ref.file.sha256 = sha256_hex(d.bytes);
+            }
+            refs.push_back(std::move(ref));
+        }
+        for (const auto& sub : {dir, dir.parent_path()})
+            if (auto synced = sync_file_and_directory(sub); !synced)
+                return synced.error();
+        return refs;
+    };
+    auto documents = co_await rt.offload(std::move(store_job));
+    if (!documents)
+        co_return documents.error();
+    r.documents = std::move(*documents);
+    storage::kill_point("after.store_documents");
+
+    storage::history_entry entry{r.history_size++,
+                                 now,
+                                 static_cast<std::uint8_t>(r.machine.state),
+                                 static_cast<std::uint8_t>(r.machine.state),
+                                 "submitted",
+                                 0,
+                                 "to " + r.receiver + ", deadline " + format_time(deadline),
+                                 {{sm::eformidling_status::opprettet, false}}};
+    storage::write_batch batch;
+    storage::store::stage(batch, nullptr, r, &entry);
+    auto committed = co_await rt.store->commit(std::move(batch), asio::use_awaitable);
+    if (!committed)
+        co_return committed.error();
+    ++rt.transitions;
+    rt.notify({storage::record_kind::outgoing, id, id, entry.seq, entry.from, entry.to, entry.event, 0,
+               entry.detail, entry.statuses, now});
+    if (auto actor = rt.outgoing_actor_for(id))
+        asio::post((*actor)->strand, [a = *actor] { a->ensure_running(); });
+    co_return submit_result{id, true, sm::outgoing_state::created};
+}
+
+result<submit_result> runner::submit_blocking(submit_request request) {
+    return run_blocking(*impl_, submit(std::move(request)));
+}
+
+result<std::optional<outgoing_view>> runner::find_outgoing(const std::string& id) const {
+    auto& rt = *impl_;
+    if (!rt.store)
+        return stopped();
+    auto r = rt.store->find_outgoing(id);
+    if (!r)
+        return r.error();
+    if (!*r)
+        return std::optional<outgoing_view>();
+    auto h = rt.store->history(storage::record_kind::outgoing, id);
+    if (!h)
+        return h.error();
+    return std::optional<outgoing_view>(outgoing_view{std::move(**r), std::move(*h)});
+}
+
+result<std::optional<incoming_view>> runner::find_incoming(const std::string& reference) const {
+    auto& rt = *impl_;
+    if (!rt.store)
+        return stopped();
+    auto r = rt.store->find_incoming(reference);
+    if (!r)
+        return r.error();
+    if (!*r)
+        return std::optional<incoming_view>();
+    auto h = rt.store->history(storage::record_kind::incoming, reference);
+    if (!h)
+        return h.error();
+    return std::optional<incoming_view>(incoming_view{std::move(**r), std::move(*h)});
+}
+
+result<std::vector<std::string>> runner::list_outgoing(sm::outgoing_state state, std::size_t limit) const {
+    if (!impl_->store)
+        return stopped();
+    return impl_->store->list(storage::record_kind::outgoing, static_cast<std::uint8_t>(state), limit);
+}
+
+result<void> runner::pause_sending() {
+    auto& rt = *impl_;
+    if (!rt.store || rt.stopping)
+        return stopped();
+    storage::write_batch b;
+    storage::store::stage_sending_paused(b, true);
+    if (auto r = rt.store->commit_blocking(std::move(b)); !r)
+        return r;
+    rt.paused = true;
+    rt.log(log_level::info, "sending paused");
+    return {};
+}
+
+result<void> runner::resume_sending() {
+    auto& rt = *impl_;
+    if (!rt.store || rt.stopping)
+        return stopped();
+    storage::write_batch b;
+    storage::store::stage_sending_paused(b, false);
+    if (auto r = rt.store->commit_blocking(std::move(b)); !r)
+        return r;
+    rt.paused = false;
+    // Woken in creation order, so they line up for action slots in the order they were submitted.
+    std::vector<std::shared_ptr<outgoing_actor>> actors;
+    {
+        std::lock_guard lock(rt.actors_mutex);
+        for (auto& [id, a] : rt.outgoing)
+            actors.push_back(a);
+    }
+    std::sort(actors.begin(), actors.end(),
+              [](const auto& x, const auto& y) { return x->sequence < y->sequence; });
+    for (auto& a : actors)
+        asio::post(a->strand, [a] { a->poke(); });
+    rt.log(log_level::info, "sending resumed");
+    return {};
+}
+
+bool runner::sending_paused() const noexcept {
+    return impl_->paused;
+}
+
+asio::awaitable<result<void>> runner::retry(std::string id) {
+    auto& rt = *impl_;
+    if (!rt.started || rt.stopping)
+        co_return stopped();
+    auto r = rt.store->find_outgoing(id);
+    if (!r)
+        co_return r.error();
+    if (!*r)
+        co_return make_error(errc::not_found, "no outgoing message " + id);
+    if ((*r)->deadline <= now_ms())
+        co_return make_error(errc::not_retryable, "message " + id + " is past its deadline " +
+                                                      format_time((*r)->deadline) +
+                                                      "; send it again as a new message");
+    std::string why = "retry requested";
+    auto target = id;
+    auto v = co_await rt.deliver(std::move(target), sm::out_event::retry_requested{}, std::move(why),
+                                 outgoing_mutation());
+    if (!v)
+        co_return v.error();
+    if (*v != sm::verdict::accepted)
+        co_return make_error(errc::not_retryable,
+                             "message " + id + " is " + std::string(sm::to_string((*r)->machine.state)) +
+                                 ": only a Failed message the broker never accepted can be retried");
+    co_return result<void>();
+}
+
+result<void> runner::retry_blocking(std::string id) {
+    return run_blocking(*impl_, retry(std::move(id)));
+}
+
+asio::awaitable<result<std::optional<inbox_message>>> runner::peek(peek_filter filter) {
+    auto& rt = *impl_;
+    if (!rt.started || rt.stopping)
+        co_return stopped();
+    // A message another peek is locking right now, or one that moved on meanwhile, is skipped.
+    std::unordered_set<std::string> skip;
+    for (int round = 0; round < 64; ++round) {
+        std::optional<storage::incoming_record> candidate;
+        auto scanned = rt.store->scan_inbox([&](const storage::incoming_record& r) {
+            if (skip.contains(r.reference) || (!filter.process.empty() && r.process != filter.process) ||
+                (!filter.conversation_id.empty() && r.conversation_id != filter.conversation_id))
+                return true;
+            std::lock_guard lock(rt.claims_mutex);
+            if (!rt.peeking.insert(r.reference).second)
+                return true;
+            candidate = r;
+            return false;
+        });
+        if (!scanned)
+            co_return scanned.error();
+        if (!candidate)
+            co_return std::optional<inbox_message>();
+        const auto lock_until = now_ms() + rt.config.lock_timeout;
+        auto reference = candidate->reference;
+        auto detail = "locked until " + format_time(lock_until);
+        incoming_mutation lock_it = [lock_until](storage::incoming_record& r) {
+            r.lock_until = lock_until;
+        };
+        auto v = co_await rt.deliver(std::move(reference), sm::in_event::peeked{}, std::move(detail),
+                                     std::move(lock_it));
+        {
+            std::lock_guard lock(rt.claims_mutex);
+            rt.peeking.erase(candidate->reference);
+        }
+        if (!v)
+            co_return v.error();
+        if (*v == sm::verdict::accepted)
+            co_return std::optional<inbox_message>(to_inbox_message(*candidate));
+        skip.insert(candidate->reference);
+    }
+    co_return std::optional<inbox_message>();
+}
+
+result<std::optional<inbox_message>> runner::peek_blocking(peek_filter filter) {
+    return run_blocking(*impl_, peek(std::move(filter)));
+}
+
+result<std::filesystem::path> runner::pop(const std::string& message_id) const {
+    auto& rt = *impl_;
+    if (!rt.store)
+        return stopped();
+    auto reference = rt.store->incoming_by_message_id(message_id);
+    if (!reference)
+        return reference.error();
+    if (!*reference)
+        return make_error(errc::not_found, "no incoming message " + message_id);
+    auto r = rt.store->find_incoming(**reference);
+    if (!r)
+        return r.error();
+    if (!*r || (*r)->machine.state != sm::incoming_state::locked)
+        return make_error(errc::not_locked,
+                          "incoming message " + message_id + " is not locked: peek it first");
+    return rt.store->absolute((*r)->payload.path.empty() ? (*r)->package : (*r)->payload);
+}
+
+asio::awaitable<result<void>> runner::take(std::string message_id) {
+    auto& rt = *impl_;
+    if (!rt.started || rt.stopping)
+        co_return stopped();
+    auto reference = rt.store->incoming_by_message_id(message_id);
+    if (!reference)
+        co_return reference.error();
+    if (!*reference)
+        co_return make_error(errc::not_found, "no incoming message " + message_id);
+    auto target = **reference;
+    std::string detail = "taken by the end system";
+    incoming_mutation unlock = [](storage::incoming_record& r) {
+        r.lock_until.reset();
+    };
+    auto v =
+        co_await rt.deliver(std::move(target), sm::in_event::taken{}, std::move(detail), std::move(unlock));
+    if (!v)
+        co_return v.error();
+    if (*v == sm::verdict::rejected)
+        co_return make_error(errc::not_found, "incoming message " + message_id + " is not on the queue");
+    co_return result<void>(); // accepted, or ignored: taken before (a repeated DELETE)
+}
+
+result<void> runner::take_blocking(std::string message_id) {
+    return run_blocking(*impl_, take(std::move(message_id)));
+}
+
+result<std::vector<inbox_message>> runner::list_inbox(std::size_t limit) const {
+    auto& rt = *impl_;
+    if (!rt.store)
+        return stopped();
+    std::vector<inbox_message> out;
+    auto scanned = rt.store->scan_inbox([&](const storage::incoming_record& r) {
+        out.push_back(to_inbox_message(r));
+        return limit == 0 || out.size() < limit;
+    });
+    if (!scanned)
+        return scanned.error();
+    return out;
+}
+
+std::uint64_t runner::subscribe(std::function<void(const transition_event&)> callback) {
+    auto& rt = *impl_;
+    std::lock_guard lock(rt.subscribers_mutex);
+    auto next =
+        std::make_shared<std::vector<std::pair<std::uint64_t, std::function<void(const transition_event&)>>>>(
+            *rt.subscribers);
+    const auto id = rt.next_subscriber++;
+    next->emplace_back(id, std::move(callback));
+    rt.subscribers = std::move(next);
+    return id;
+}
+
+void runner::unsubscribe(std::uint64_t id) {
+    auto& rt = *impl_;
+    std::lock_guard lock(rt.subscribers_mutex);
+    auto next =
+        std::make_shared<std::vector<std::pair<std::uint64_t, std::function<void(const transition_event&)>>>>(
+            *rt.subscribers);
+    std::erase_if(*next, [id](const auto& s) { return s.first == id; });
+    rt.subscribers = std::move(next);
+}
+
+runner_stats runner::stats() const {
+    auto& rt = *impl_;
+    runner_stats s;
+    {
+        std::lock_guard lock(rt.actors_mutex);
+        s.live_outgoing = rt.outgoing.size();
+        s.live_incoming = rt.incoming.size();
+    }
+    s.in_flight = rt.slots.in_use();
+    s.waiting_for_slot = rt.slots.waiting();
+    s.transitions = rt.transitions;
+    if (rt.store)
+        s.commits = rt.store->commit_stats();
+    return s;
+}
+
+result<std::size_t> runner::count_unfinished(storage::record_kind kind) const {
+    if (!impl_->store)
+        return stopped();
+    return impl_->store->count_live(kind);
+}
+
+asio::any_io_executor runner::executor() const {
+    return impl_->io.get_executor();
+}
+
+} // namespace kurer::engine

@@ -1,0 +1,304 @@
+// The runner's insides: the shared runtime, the message actors and their admission queue.
+// Internal to engine/.
+#pragma once
+
+#include <kurer/engine/runner.hpp>
+#include <kurer/storage/store.hpp>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/system_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <initializer_list>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <random>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+
+namespace kurer::engine {
+
+namespace asio = boost::asio;
+namespace sm = statemachine;
+using strand_t = asio::strand<asio::io_context::executor_type>;
+
+time_point now_ms() noexcept;
+std::string format_time(time_point t);
+
+// A move-only callable (std::function wants copyable targets; completion handlers are not).
+template <class Signature>
+class unique_function;
+
+template <class R, class... Args>
+class unique_function<R(Args...)> {
+public:
+    unique_function() = default;
+    template <class F>
+    unique_function(F f)
+        : impl_(std::make_unique<model<F>>(std::move(f))) {}
+    R operator()(Args... args) { return impl_->call(std::forward<Args>(args)...); }
+    explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+private:
+    struct base {
+        virtual ~base() = default;
+        virtual R call(Args... args) = 0;
+    };
+    template <class F>
+    struct model final : base {
+        explicit model(F fn)
+            : f(std::move(fn)) {}
+        R call(Args... args) override { return f(std::forward<Args>(args)...); }
+        F f;
+    };
+    std::unique_ptr<base> impl_;
+};
+
+// Wraps a completion handler so that calling it (from any thread) posts it to its own executor.
+template <class Signature, class Handler>
+auto posting(Handler handler) {
+    return [h = std::move(handler)](auto... args) mutable {
+        auto ex = asio::get_associated_executor(h);
+        asio::post(ex,
+                   [h = std::move(h), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
+    };
+}
+
+// FIFO admission of actions: at most `capacity` run at once, the rest are granted in the order
+// they asked. A grant is delivered by calling the ticket's callback (from whichever thread
+// released the slot); a cancelled ticket is skipped.
+class slot_queue {
+public:
+    struct ticket {
+        std::function<void()> grant;
+        bool cancelled = false; // guarded by the queue's mutex
+    };
+
+    explicit slot_queue(std::size_t capacity)
+        : capacity_(capacity == 0 ? 1 : capacity) {}
+
+    // True when a slot was free and is now held; otherwise the ticket waits in line.
+    bool acquire_or_wait(const std::shared_ptr<ticket>& t);
+    void cancel(const std::shared_ptr<ticket>& t);
+    void release();
+    std::size_t in_use() const;
+    std::size_t waiting() const;
+
+private:
+    mutable std::mutex mutex_;
+    std::size_t capacity_;
+    std::size_t used_ = 0;
+    std::deque<std::shared_ptr<ticket>> queue_;
+};
+
+struct runtime;
+
+// What both kinds of actor share: a strand, a timer that doubles as the wake-up signal, the
+// admission ticket and the backoff. Every member is touched only on the strand.
+struct actor_base : std::enable_shared_from_this<actor_base> {
+    actor_base(runtime& rt, std::string id);
+    virtual ~actor_base() = default;
+
+    runtime& rt;
+    std::string id;
+    std::uint64_t sequence; // creation order: resumed actors ask for slots in this order
+    strand_t strand;
+    asio::system_timer wake;
+    asio::cancellation_signal cancel; // terminal cancellation at the end of the shutdown grace
+    bool running = false;             // its coroutine is alive
+    bool retired = false;             // removed from the runtime's map; deliveries go to a fresh actor
+    bool has_slot = false;
+    std::shared_ptr<slot_queue::ticket> ticket;
+    std::optional<time_point> not_before; // backoff after a retryable failure
+
+    void poke() { wake.cancel(); }
+    // Sleeps until `t`, a poke, or cancellation.
+    asio::awaitable<void> sleep_until(time_point t);
+    // True when the actor holds a slot; otherwise it waits in line and is poked when granted.
+    bool want_slot();
+    void release_slot();
+    void drop_ticket();
+};
+
+using outgoing_mutation = std::function<void(storage::outgoing_record&)>;
+using incoming_mutation = std::function<void(storage::incoming_record&)>;
+
+struct outgoing_envelope {
+    sm::outgoing_event event;
+    std::string detail;
+    std::function<void(storage::outgoing_record&)> mutate;
+    unique_function<void(result<sm::verdict>)> done;
+};
+
+struct incoming_envelope {
+    sm::incoming_event event;
+    std::string detail;
+    std::function<void(storage::incoming_record&)> mutate;
+    unique_function<void(result<sm::verdict>)> done;
+};
+
+struct outgoing_actor : actor_base {
+    outgoing_actor(runtime& rt, storage::outgoing_record r);
+    storage::outgoing_record record;
+    std::deque<outgoing_envelope> inbox;
+
+    static asio::awaitable<void> run(std::shared_ptr<outgoing_actor> self);
+    asio::awaitable<result<sm::verdict>> apply(sm::outgoing_event event, std::string detail,
+                                               outgoing_mutation mutate);
+    asio::awaitable<void> perform(sm::action a);
+    asio::awaitable<void> fail(sm::action a, error e);
+    void ensure_running();
+    bool try_retire();
+};
+
+struct incoming_actor : actor_base {
+    incoming_actor(runtime& rt, storage::incoming_record r);
+    storage::incoming_record record;
+    std::deque<incoming_envelope> inbox;
+
+    static asio::awaitable<void> run(std::shared_ptr<incoming_actor> self);
+    // `extra` (optional) holds more writes to commit atomically with the transition.
+    asio::awaitable<result<sm::verdict>> apply(sm::incoming_event event, std::string detail,
+                                               incoming_mutation mutate,
+                                               storage::write_batch* extra = nullptr);
+    void record_outcome(const result<sm::verdict>& applied);
+    asio::awaitable<void> perform(sm::action a);
+    asio::awaitable<void> open_package();
+    asio::awaitable<void> submit_status(sm::eformidling_status status);
+    // Hands a receipt to the outgoing message it is about; the history detail, or nullopt when it
+    // could not be recorded (the open is then repeated after a backoff).
+    asio::awaitable<std::optional<std::string>> route_receipt(std::string target, sm::outgoing_event e,
+                                                              std::string what);
+    asio::awaitable<void> fail(sm::action a, error e);
+    void ensure_running();
+    bool try_retire();
+};
+
+struct runtime {
+    runtime(runner_config c, ports p);
+
+    runner_config config;
+    engine::ports ports;
+    // Declared first so that everything holding its executors (actors, timers, the committer's
+    // pending completions) is gone before it is.
+    asio::io_context io;
+    std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work;
+    std::vector<std::thread> threads;
+    asio::thread_pool pool;
+    slot_queue slots;
+    std::unique_ptr<storage::store> store;
+
+    std::atomic<bool> started{false};
+    std::atomic<bool> stopping{false};
+    std::atomic<bool> paused{false};
+    std::atomic<std::uint64_t> transitions{0};
+    std::atomic<std::uint64_t> actors_created{0};
+
+    // Live actors by id. An actor leaves the map when it retires (finished and nothing queued).
+    mutable std::mutex actors_mutex;
+    std::unordered_map<std::string, std::shared_ptr<outgoing_actor>> outgoing;
+    std::unordered_map<std::string, std::shared_ptr<incoming_actor>> incoming;
+
+    // Coroutines alive (actors, poller): shutdown waits for them.
+    std::mutex alive_mutex;
+    std::condition_variable alive_changed;
+    std::size_t alive = 0;
+
+    // messageIds being stored by an incoming actor, submits in progress, inbox entries being peeked.
+    std::mutex claims_mutex;
+    std::unordered_set<std::string> claimed_message_ids;
+    std::unordered_set<std::string> submitting;
+    std::unordered_set<std::string> peeking;
+
+    std::mutex random_mutex;
+    std::mt19937_64 random{std::random_device{}()};
+
+    std::mutex subscribers_mutex;
+    std::uint64_t next_subscriber = 1;
+    std::shared_ptr<const std::vector<std::pair<std::uint64_t, std::function<void(const transition_event&)>>>>
+        subscribers = std::make_shared<
+            const std::vector<std::pair<std::uint64_t, std::function<void(const transition_event&)>>>>();
+
+    std::optional<asio::system_timer> poll_timer;
+    std::optional<strand_t> poll_strand;
+
+    // ---- helpers
+    void log(log_level level, std::string_view message,
+             std::initializer_list<std::pair<std::string_view, std::string_view>> fields = {});
+    std::chrono::milliseconds backoff(std::uint32_t failures);
+    void notify(const transition_event& e);
+
+    void spawn_outgoing(std::shared_ptr<outgoing_actor> a);
+    void spawn_incoming(std::shared_ptr<incoming_actor> a);
+    void coroutine_started();
+    void coroutine_finished(std::string_view what, std::exception_ptr e);
+
+    // The actor for an id, loaded from the store if it is not in memory (nullptr: no such message).
+    result<std::shared_ptr<outgoing_actor>> outgoing_actor_for(const std::string& id);
+    result<std::shared_ptr<incoming_actor>> incoming_actor_for(const std::string& reference);
+
+    // Hands an event to a message's actor and waits until it is applied (and durable if accepted).
+    asio::awaitable<result<sm::verdict>> deliver(std::string id, sm::outgoing_event event, std::string detail,
+                                                 std::function<void(storage::outgoing_record&)> mutate = {});
+    asio::awaitable<result<sm::verdict>> deliver(std::string reference, sm::incoming_event event,
+                                                 std::string detail,
+                                                 std::function<void(storage::incoming_record&)> mutate = {});
+
+    // Runs blocking work on the worker pool and resumes the caller on its own executor.
+    template <class F>
+    asio::awaitable<std::invoke_result_t<F&>> offload(F f) {
+        using R = std::invoke_result_t<F&>;
+        // Named, not written inline: GCC 12 destroys a capturing lambda twice when it appears in
+        // the same expression as co_await (see docs/architecture.md, "GCC 12 and coroutines").
+        auto initiation = [this](auto handler, F fn) mutable {
+            asio::post(pool, [fn = std::move(fn), done = posting<void(R)>(std::move(handler))]() mutable {
+                done(fn());
+            });
+        };
+        auto result = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(R)>(
+            std::move(initiation), asio::use_awaitable, std::move(f));
+        co_return result;
+    }
+
+    static asio::awaitable<void> poll_loop(runtime* rt);
+    asio::awaitable<void> poll_once();
+};
+
+// A port that throws (a bug, or a dependency that is down) fails the action retryably, except
+// for the cancellation that ends a shutdown grace period.
+template <class T>
+asio::awaitable<result<T>> guarded(runtime* rt, asio::awaitable<result<T>> op, const char* what) {
+    try {
+        auto r = co_await std::move(op);
+        co_return r;
+    } catch (const boost::system::system_error& e) {
+        if (rt->stopping && e.code() == asio::error::operation_aborted)
+            throw;
+        co_return make_error(e.code(), std::string(what) + " threw: " + e.what(), retry::yes);
+    } catch (const std::exception& e) {
+        co_return make_error(make_error_code(boost::system::errc::io_error),
+                             std::string(what) + " threw: " + e.what(), retry::yes);
+    }
+}
+
+// SHA-256 helpers (lower-case hex).
+std::string sha256_hex(std::string_view bytes);
+result<std::string> sha256_file(const std::filesystem::path& path);
+// Copies `from` to `to` in chunks, fsyncs it and returns {size, sha256}.
+result<std::pair<std::uint64_t, std::string>> copy_file_durably(const std::filesystem::path& from,
+                                                                const std::filesystem::path& to);
+
+} // namespace kurer::engine
