@@ -23,7 +23,8 @@ boost::json::value read_json(const std::filesystem::path& path) {
 BOOST_AUTO_TEST_SUITE(reference_samples)
 
 BOOST_AUTO_TEST_CASE(arkivmelding_sbd_names_its_business_message_after_its_type) {
-    const auto sbd = read_json(kurer::testing::reference_data("broker/zip/sbd.json.arkivmelding.sample.json"));
+    const auto sbd =
+        read_json(kurer::testing::reference_data("broker/zip/sbd.json.arkivmelding.sample.json"));
     const auto& header = sbd.at("standardBusinessDocumentHeader");
     const auto type = header.at("documentIdentification").at("type").as_string();
     BOOST_TEST(type == "arkivmelding");
