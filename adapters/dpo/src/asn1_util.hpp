@@ -89,7 +89,8 @@ inline std::vector<std::uint8_t> alg_with_null(const Botan::OID& o) {
 
 inline std::vector<std::uint8_t> alg_without_params(const Botan::OID& o) {
     std::vector<std::uint8_t> out;
-    Botan::DER_Encoder(out).encode(Botan::AlgorithmIdentifier(o, Botan::AlgorithmIdentifier::USE_EMPTY_PARAM));
+    Botan::DER_Encoder(out).encode(
+        Botan::AlgorithmIdentifier(o, Botan::AlgorithmIdentifier::USE_EMPTY_PARAM));
     return out;
 }
 

@@ -112,7 +112,8 @@ envelope_encoder::envelope_encoder(envelope_encoder&&) noexcept = default;
 envelope_encoder& envelope_encoder::operator=(envelope_encoder&&) noexcept = default;
 envelope_encoder::~envelope_encoder() = default;
 
-result<envelope_encoder> envelope_encoder::create(const certificate& recipient, const encrypt_options& options) {
+result<envelope_encoder> envelope_encoder::create(const certificate& recipient,
+                                                  const encrypt_options& options) {
     if (options.chunk_size == 0 || options.chunk_size > 1024 * 1024)
         return make_dpo_error(errc::cms_unsupported_algorithm, "chunk size must be between 1 byte and 1 MiB");
     const auto& cert = botan_cert(recipient);
@@ -123,16 +124,17 @@ result<envelope_encoder> envelope_encoder::create(const certificate& recipient, 
 
         const auto public_key = cert.load_subject_public_key();
         if (public_key->algo_name() != "RSA")
-            return make_dpo_error(errc::certificate_invalid, "the receiver's certificate " + recipient.subject() +
-                                                                 " has a " + public_key->algo_name() +
-                                                                 " key; DPO encrypts to RSA keys");
+            return make_dpo_error(errc::certificate_invalid,
+                                  "the receiver's certificate " + recipient.subject() + " has a " +
+                                      public_key->algo_name() + " key; DPO encrypts to RSA keys");
         Botan::secure_vector<std::uint8_t> cek(32);
         rng.randomize(cek.data(), cek.size());
         std::array<std::uint8_t, aes_block> iv{};
         rng.randomize(iv.data(), iv.size());
 
         const bool oaep = options.transport == key_transport::rsa_oaep_sha256;
-        Botan::PK_Encryptor_EME key_encryptor(*public_key, rng, oaep ? "OAEP(SHA-256,MGF1(SHA-256))" : "PKCS1v15");
+        Botan::PK_Encryptor_EME key_encryptor(*public_key, rng,
+                                              oaep ? "OAEP(SHA-256,MGF1(SHA-256))" : "PKCS1v15");
         const auto encrypted_key = key_encryptor.encrypt(cek, rng);
         const auto key_alg = oaep ? oaep_algorithm_identifier() : alg_with_null(oid::rsa_encryption);
 
@@ -256,7 +258,9 @@ result<std::uint64_t> encrypt(byte_source& plaintext, byte_sink& out, const cert
 
 namespace {
 
-error malformed(std::string why) { return make_dpo_error(errc::cms_malformed, "malformed CMS: " + why); }
+error malformed(std::string why) {
+    return make_dpo_error(errc::cms_malformed, "malformed CMS: " + why);
+}
 error truncated(std::string why) {
     return make_dpo_error(errc::cms_truncated, "the CMS data ends too early: " + why);
 }
@@ -265,11 +269,13 @@ struct tlv_header {
     std::uint8_t first = 0; // identifier octet as read (class, constructed bit, low tag)
     std::uint32_t tag = 0;
     bool constructed = false;
-    std::uint8_t cls = 0; // 0 universal, 1 application, 2 context, 3 private
+    std::uint8_t cls = 0;                // 0 universal, 1 application, 2 context, 3 private
     std::optional<std::uint64_t> length; // nullopt: indefinite
     std::vector<std::uint8_t> raw;       // the header bytes
 
-    bool is(std::uint8_t c, bool cons, std::uint32_t t) const { return cls == c && constructed == cons && tag == t; }
+    bool is(std::uint8_t c, bool cons, std::uint32_t t) const {
+        return cls == c && constructed == cons && tag == t;
+    }
     bool eoc() const { return first == 0 && length == 0; }
 };
 
@@ -398,7 +404,8 @@ public:
     result<void> enter(const tlv_header& h, const char* what) {
         if (frames_.size() >= 64)
             return malformed("nested too deeply");
-        frames_.push_back(frame{h.length ? std::optional<std::uint64_t>(offset_ + *h.length) : std::nullopt, what});
+        frames_.push_back(
+            frame{h.length ? std::optional<std::uint64_t>(offset_ + *h.length) : std::nullopt, what});
         return {};
     }
 
@@ -456,8 +463,8 @@ private:
 
     result<void> read_byte(std::uint8_t& b, const char* what) { return read(&b, 1, what); }
 
-    result<void> capture_body(const tlv_header& h, std::vector<std::uint8_t>& out, std::size_t max, const char* what,
-                              std::size_t depth) {
+    result<void> capture_body(const tlv_header& h, std::vector<std::uint8_t>& out, std::size_t max,
+                              const char* what, std::size_t depth) {
         if (depth > max_depth_)
             return malformed(std::string(what) + " is nested too deeply");
         if (h.length) {
@@ -493,7 +500,6 @@ private:
     std::vector<frame> frames_;
 };
 
-
 struct key_transport_choice {
     std::string spec;        // Botan EME name
     std::string description; // for decrypt_info
@@ -503,9 +509,9 @@ result<key_transport_choice> key_transport_for(const Botan::AlgorithmIdentifier&
     if (alg.get_oid() == oid::rsa_encryption)
         return key_transport_choice{"PKCS1v15", "RSA PKCS#1 v1.5"};
     if (alg.get_oid() != oid::rsaes_oaep)
-        return make_dpo_error(errc::cms_unsupported_algorithm,
-                              "unsupported key transport " + describe_oid(alg.get_oid()) +
-                                  " (RSAES-OAEP and RSA PKCS#1 v1.5 are)");
+        return make_dpo_error(errc::cms_unsupported_algorithm, "unsupported key transport " +
+                                                                   describe_oid(alg.get_oid()) +
+                                                                   " (RSAES-OAEP and RSA PKCS#1 v1.5 are)");
     std::string hash = "SHA-1", mgf_hash = "SHA-1";
     const auto& params = alg.get_parameters();
     if (!params.empty() && !(params.size() == 2 && params[0] == 0x05)) {
@@ -527,7 +533,8 @@ result<key_transport_choice> key_transport_for(const Botan::AlgorithmIdentifier&
                     Botan::BER_Decoder(obj).decode(mgf).verify_end();
                     if (mgf.get_oid() != oid::mgf1)
                         return make_dpo_error(errc::cms_unsupported_algorithm,
-                                              "unsupported OAEP mask generation " + describe_oid(mgf.get_oid()));
+                                              "unsupported OAEP mask generation " +
+                                                  describe_oid(mgf.get_oid()));
                     Botan::AlgorithmIdentifier h;
                     Botan::BER_Decoder(mgf.get_parameters()).decode(h).verify_end();
                     const auto name = hash_name(h.get_oid());
@@ -633,7 +640,8 @@ result<content_cipher> content_cipher_for(const Botan::AlgorithmIdentifier& alg)
         c = {"AES-128/CBC/PKCS7", "AES-128/CBC", 16, {}};
     else
         return make_dpo_error(errc::cms_unsupported_algorithm, "unsupported content encryption " +
-                                                                   describe_oid(alg.get_oid()) + " (AES-CBC is)");
+                                                                   describe_oid(alg.get_oid()) +
+                                                                   " (AES-CBC is)");
     try {
         // The IV is the algorithm's parameter; the first block only decrypts right with it
         // (the MOVE-610 lesson).
@@ -671,9 +679,9 @@ public:
         if (auto ok = drain(); !ok)
             return ok.error();
         if (work_.size() != aes_block)
-            return make_dpo_error(errc::cms_bad_padding,
-                                  "the encrypted content is " + std::to_string(total_) +
-                                      " bytes, not a whole number of 16-byte blocks");
+            return make_dpo_error(errc::cms_bad_padding, "the encrypted content is " +
+                                                             std::to_string(total_) +
+                                                             " bytes, not a whole number of 16-byte blocks");
         Botan::secure_vector<std::uint8_t> last(work_.begin(), work_.end());
         try {
             cipher_->finish(last);
@@ -692,7 +700,8 @@ private:
     // Decrypts all whole blocks but the last one seen so far.
     result<void> drain() {
         const std::size_t whole = work_.size() - work_.size() % aes_block;
-        const std::size_t now = whole >= aes_block && work_.size() % aes_block == 0 ? whole - aes_block : whole;
+        const std::size_t now =
+            whole >= aes_block && work_.size() % aes_block == 0 ? whole - aes_block : whole;
         if (now == 0)
             return {};
         cipher_->process(work_.data(), now);
@@ -769,7 +778,8 @@ result<Botan::OID> read_oid(ber_stream& in, const char* what) {
     }
 }
 
-result<tlv_header> expect(ber_stream& in, std::uint8_t cls, bool constructed, std::uint32_t tag, const char* what) {
+result<tlv_header> expect(ber_stream& in, std::uint8_t cls, bool constructed, std::uint32_t tag,
+                          const char* what) {
     auto h = in.header(what);
     if (!h)
         return h.error();
@@ -846,11 +856,12 @@ result<decrypt_info> decrypt(byte_source& cms, byte_sink& plaintext, const ident
         for (const auto& r : *recipients)
             listed += (listed.empty() ? "" : "; ") + r.describe();
         if (other_kinds > 0)
-            listed += (listed.empty() ? "" : "; ") + std::to_string(other_kinds) + " recipient(s) of other kinds";
+            listed +=
+                (listed.empty() ? "" : "; ") + std::to_string(other_kinds) + " recipient(s) of other kinds";
         return make_dpo_error(errc::cms_not_for_this_certificate,
-                              "the CMS is not encrypted for our certificate (issuer " + cert.issuer_dn().to_string() +
-                                  ", serial " + id.leaf().serial_hex() + "); it names " +
-                                  (listed.empty() ? std::string("no recipient") : listed));
+                              "the CMS is not encrypted for our certificate (issuer " +
+                                  cert.issuer_dn().to_string() + ", serial " + id.leaf().serial_hex() +
+                                  "); it names " + (listed.empty() ? std::string("no recipient") : listed));
     }
     auto transport = key_transport_for(mine->key_alg);
     if (!transport)
@@ -897,14 +908,15 @@ result<decrypt_info> decrypt(byte_source& cms, byte_sink& plaintext, const ident
     } catch (const std::exception&) {
         return make_dpo_error(errc::cms_key_decryption_failed,
                               "the content-encryption key does not decrypt with our private key (" +
-                                  transport->description + "); the blob names our certificate but was "
-                                                           "encrypted with another key");
+                                  transport->description +
+                                  "); the blob names our certificate but was "
+                                  "encrypted with another key");
     }
     if (cek.size() != cipher_choice->key_length)
-        return make_dpo_error(errc::cms_key_decryption_failed,
-                              "the decrypted content-encryption key is " + std::to_string(cek.size()) +
-                                  " bytes; " + cipher_choice->description + " needs " +
-                                  std::to_string(cipher_choice->key_length));
+        return make_dpo_error(errc::cms_key_decryption_failed, "the decrypted content-encryption key is " +
+                                                                   std::to_string(cek.size()) + " bytes; " +
+                                                                   cipher_choice->description + " needs " +
+                                                                   std::to_string(cipher_choice->key_length));
     auto cipher = Botan::Cipher_Mode::create_or_throw(cipher_choice->spec, Botan::DECRYPTION);
     cipher->set_key(cek);
     cipher->start(cipher_choice->iv);
@@ -913,7 +925,8 @@ result<decrypt_info> decrypt(byte_source& cms, byte_sink& plaintext, const ident
     if (!content_done)
         return content_done.error();
     if (*content_done)
-        return malformed("the EncryptedContentInfo has no encrypted content (detached content is not used by DPO)");
+        return malformed(
+            "the EncryptedContentInfo has no encrypted content (detached content is not used by DPO)");
     auto content = in.header("the encrypted content");
     if (!content)
         return content.error();
@@ -952,8 +965,9 @@ result<decrypt_info> decrypt(byte_source& cms, byte_sink& plaintext, const ident
     if (!eof)
         return eof.error();
     if (!*eof)
-        return make_dpo_error(errc::cms_trailing_data, "there are bytes after the end of the CMS structure (at offset " +
-                                                           std::to_string(in.offset()) + ")");
+        return make_dpo_error(errc::cms_trailing_data,
+                              "there are bytes after the end of the CMS structure (at offset " +
+                                  std::to_string(in.offset()) + ")");
     return info;
 }
 

@@ -50,8 +50,9 @@ std::vector<std::uint8_t> signed_attributes(const digest_choice& d, const std::v
                                             instant signing_time) {
     std::vector<std::uint8_t> content_type, time, message_digest, protection;
     Botan::DER_Encoder(content_type).encode(oid::data);
-    Botan::DER_Encoder(time).encode(Botan::ASN1_Time(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
-        std::chrono::floor<std::chrono::seconds>(signing_time))));
+    Botan::DER_Encoder(time).encode(
+        Botan::ASN1_Time(std::chrono::time_point_cast<std::chrono::system_clock::duration>(
+            std::chrono::floor<std::chrono::seconds>(signing_time))));
     Botan::DER_Encoder(message_digest).encode(digest, Botan::OCTET_STRING);
     const auto rsa = alg_with_null(oid::rsa_encryption);
     // CMSAlgorithmProtection (RFC 6211): the digest algorithm and, [1] IMPLICIT, the signature
@@ -81,7 +82,8 @@ Botan::BigInt serial_of(const Botan::X509_Certificate& cert) {
 }
 
 std::vector<std::uint8_t> assemble(const identity& signer, const digest_choice& d,
-                                   const std::vector<std::uint8_t>& attrs, const std::vector<std::uint8_t>& signature) {
+                                   const std::vector<std::uint8_t>& attrs,
+                                   const std::vector<std::uint8_t>& signature) {
     const auto& cert = botan_cert(signer.leaf());
     std::vector<std::uint8_t> implicit_attrs = attrs;
     implicit_attrs[0] = 0xA0; // SET OF -> [0] IMPLICIT, same length and contents
@@ -105,7 +107,8 @@ std::vector<std::uint8_t> assemble(const identity& signer, const digest_choice& 
         .start_cons(Botan::SEQUENCE)
         .encode(oid::data)
         .end_cons()
-        .add_object(Botan::ASN1_Tag(0), Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED), certificates)
+        .add_object(Botan::ASN1_Tag(0), Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED),
+                    certificates)
         .start_cons(Botan::SET)
         .start_cons(Botan::SEQUENCE)
         .encode(std::size_t(1))
@@ -151,10 +154,12 @@ result<std::size_t> detached_signature_size(const identity& signer, digest_algor
     try {
         const auto d = choose(digest);
         const std::vector<std::uint8_t> md(Botan::HashFunction::create_or_throw(d.hash)->output_length());
-        const auto attrs = signed_attributes(d, md, instant{std::chrono::sys_days{std::chrono::year{2020} / 1 / 1}});
+        const auto attrs =
+            signed_attributes(d, md, instant{std::chrono::sys_days{std::chrono::year{2020} / 1 / 1}});
         return assemble(signer, d, attrs, std::vector<std::uint8_t>(modulus_bytes(signer))).size();
     } catch (const std::exception& e) {
-        return make_dpo_error(errc::private_key_invalid, std::string("cannot size the signature: ") + e.what());
+        return make_dpo_error(errc::private_key_invalid,
+                              std::string("cannot size the signature: ") + e.what());
     }
 }
 
@@ -162,11 +167,12 @@ result<std::size_t> detached_signature_size(const identity& signer, digest_algor
 
 namespace {
 
-error malformed(std::string why) { return make_dpo_error(errc::cms_malformed, "malformed signature: " + why); }
+error malformed(std::string why) {
+    return make_dpo_error(errc::cms_malformed, "malformed signature: " + why);
+}
 error invalid(std::string why) {
     return make_dpo_error(errc::asic_signature_invalid, "the signature does not verify: " + why);
 }
-
 
 const Botan::ASN1_Tag context_constructed = Botan::ASN1_Tag(Botan::CONTEXT_SPECIFIC | Botan::CONSTRUCTED);
 
@@ -181,7 +187,8 @@ struct signer_info {
     std::vector<std::uint8_t> signature;
 };
 
-result<std::string> signature_hash(const Botan::AlgorithmIdentifier& sig_alg, const std::string& digest_hash) {
+result<std::string> signature_hash(const Botan::AlgorithmIdentifier& sig_alg,
+                                   const std::string& digest_hash) {
     const auto& o = sig_alg.get_oid();
     if (o == oid::rsa_encryption)
         return digest_hash;
@@ -193,7 +200,8 @@ result<std::string> signature_hash(const Botan::AlgorithmIdentifier& sig_alg, co
     for (const auto& [alg, hash] : combined)
         if (o == *alg) {
             if (digest_hash != hash)
-                return invalid("the signature algorithm " + describe_oid(o) + " contradicts the digest " + digest_hash);
+                return invalid("the signature algorithm " + describe_oid(o) + " contradicts the digest " +
+                               digest_hash);
             return std::string(hash);
         }
     return make_dpo_error(errc::cms_unsupported_algorithm,
@@ -202,8 +210,8 @@ result<std::string> signature_hash(const Botan::AlgorithmIdentifier& sig_alg, co
 
 } // namespace
 
-result<signature_info> verify_detached(std::span<const std::uint8_t> signature, std::span<const std::uint8_t> content,
-                                       const limits& lim) {
+result<signature_info> verify_detached(std::span<const std::uint8_t> signature,
+                                       std::span<const std::uint8_t> content, const limits& lim) {
     if (lim.max_signature_bytes != 0 && signature.size() > lim.max_signature_bytes)
         return malformed("it is " + std::to_string(signature.size()) + " bytes, more than the limit of " +
                          std::to_string(lim.max_signature_bytes));
@@ -217,8 +225,8 @@ result<signature_info> verify_detached(std::span<const std::uint8_t> signature, 
         Botan::OID type;
         ci.decode(type);
         if (type != oid::signed_data)
-            return make_dpo_error(errc::cms_wrong_content_type,
-                                  "the signature's content type is " + describe_oid(type) + ", not signedData");
+            return make_dpo_error(errc::cms_wrong_content_type, "the signature's content type is " +
+                                                                    describe_oid(type) + ", not signedData");
         Botan::BER_Decoder expl = ci.start_cons(Botan::ASN1_Tag(0), Botan::CONTEXT_SPECIFIC);
         Botan::BER_Decoder sd = expl.start_cons(Botan::SEQUENCE);
         std::size_t version = 0;
@@ -282,10 +290,10 @@ result<signature_info> verify_detached(std::span<const std::uint8_t> signature, 
     // The signer's certificate, among those the signature carries.
     const Botan::X509_Certificate* signer = nullptr;
     for (const auto& c : certs) {
-        const bool match = si.by_issuer_serial
-                               ? serial_of(c) == si.serial &&
-                                     (c.issuer_dn().get_bits() == si.issuer.get_bits() || c.issuer_dn() == si.issuer)
-                               : c.subject_key_id() == si.subject_key_id;
+        const bool match = si.by_issuer_serial ? serial_of(c) == si.serial &&
+                                                     (c.issuer_dn().get_bits() == si.issuer.get_bits() ||
+                                                      c.issuer_dn() == si.issuer)
+                                               : c.subject_key_id() == si.subject_key_id;
         if (match) {
             signer = &c;
             break;
@@ -293,8 +301,9 @@ result<signature_info> verify_detached(std::span<const std::uint8_t> signature, 
     }
     if (signer == nullptr)
         return invalid("the signer's certificate (" +
-                       (si.by_issuer_serial ? "issuer " + si.issuer.to_string() + ", serial " + si.serial.to_hex_string()
-                                            : "key id " + Botan::hex_encode(si.subject_key_id)) +
+                       (si.by_issuer_serial
+                            ? "issuer " + si.issuer.to_string() + ", serial " + si.serial.to_hex_string()
+                            : "key id " + Botan::hex_encode(si.subject_key_id)) +
                        ") is not among the certificates it carries");
 
     const auto digest_hash = hash_name(si.digest_alg.get_oid());
@@ -327,25 +336,29 @@ result<signature_info> verify_detached(std::span<const std::uint8_t> signature, 
                     Botan::OID ct;
                     values.decode(ct);
                     if (ct != econtent_type)
-                        return invalid("the signed content type " + describe_oid(ct) + " differs from the content's");
+                        return invalid("the signed content type " + describe_oid(ct) +
+                                       " differs from the content's");
                     saw_type = true;
                 } else if (type == oid::message_digest) {
                     std::vector<std::uint8_t> md;
                     values.decode(md, Botan::OCTET_STRING);
                     if (md != content_digest)
-                        return invalid("the signed " + *digest_hash + " digest is not the digest of the signed "
-                                                                      "content (the manifest was changed)");
+                        return invalid("the signed " + *digest_hash +
+                                       " digest is not the digest of the signed "
+                                       "content (the manifest was changed)");
                     saw_digest = true;
                 } else if (type == oid::signing_time) {
                     Botan::ASN1_Time t;
                     values.decode(t);
-                    info.signing_time = std::chrono::time_point_cast<std::chrono::nanoseconds>(t.to_std_timepoint());
+                    info.signing_time =
+                        std::chrono::time_point_cast<std::chrono::nanoseconds>(t.to_std_timepoint());
                 } else if (type == oid::algorithm_protection) {
                     Botan::BER_Decoder p = values.start_cons(Botan::SEQUENCE);
                     Botan::AlgorithmIdentifier d;
                     p.decode(d);
                     if (d.get_oid() != si.digest_alg.get_oid())
-                        return invalid("CMSAlgorithmProtection names the digest " + describe_oid(d.get_oid()));
+                        return invalid("CMSAlgorithmProtection names the digest " +
+                                       describe_oid(d.get_oid()));
                     while (p.more_items()) {
                         const auto alg = p.get_next_object();
                         if (alg.is_a(1, context_constructed)) {
@@ -391,7 +404,8 @@ result<signature_info> verify_detached(std::span<const std::uint8_t> signature, 
     info.signer_serial = Botan::hex_encode(signer->serial_number());
     for (const auto& c : certs) {
         const auto der = c.BER_encode();
-        if (auto cc = certificate::from_der(std::string_view(reinterpret_cast<const char*>(der.data()), der.size())))
+        if (auto cc = certificate::from_der(
+                std::string_view(reinterpret_cast<const char*>(der.data()), der.size())))
             info.certificates.push_back(std::move(*cc));
     }
     return info;

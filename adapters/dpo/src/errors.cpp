@@ -66,6 +66,8 @@ public:
             return "ASiC-E mimetype is compressed";
         case errc::asic_mimetype_extra_field:
             return "ASiC-E mimetype has an extra field";
+        case errc::asic_mimetype_no_sizes:
+            return "ASiC-E mimetype sizes are not in its local header";
         case errc::asic_first_block_corrupt:
             return "ASiC-E first cipher block corrupt (MOVE-610)";
         case errc::asic_unexpected_meta_inf_entry:

@@ -93,7 +93,9 @@ file_sink& file_sink::operator=(file_sink&& other) noexcept {
     return *this;
 }
 
-file_sink::~file_sink() { discard(); }
+file_sink::~file_sink() {
+    discard();
+}
 
 void file_sink::discard() noexcept {
     if (fd_ >= 0)
@@ -130,14 +132,16 @@ result<void> file_sink::write(std::span<const std::uint8_t> bytes) {
     return {};
 }
 
-result<void> file_sink::commit() {
-    if (::fsync(fd_) != 0)
+result<void> file_sink::commit(bool durable) {
+    if (durable && ::fsync(fd_) != 0)
         return io_error(errno, "cannot fsync", tmp_);
     if (::close(std::exchange(fd_, -1)) != 0)
         return io_error(errno, "cannot close", tmp_);
     if (::rename(tmp_.c_str(), target_.c_str()) != 0)
         return io_error(errno, "cannot rename into", target_);
     tmp_.clear();
+    if (!durable)
+        return {};
     return sync_file_and_directory(target_);
 }
 

@@ -1,7 +1,7 @@
+#include "text_util.hpp"
+
 #include <kurer/dpo/errors.hpp>
 #include <kurer/dpo/zip.hpp>
-
-#include "text_util.hpp"
 
 #include <zip.h>
 
@@ -25,15 +25,20 @@ constexpr std::size_t central_header_size = 46;
 constexpr std::size_t local_header_size = 30;
 constexpr std::uint64_t max_central_directory_bytes = 64ull * 1024 * 1024;
 
-std::uint16_t le16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+std::uint16_t le16(const std::uint8_t* p) {
+    return static_cast<std::uint16_t>(p[0] | (p[1] << 8));
+}
 std::uint32_t le32(const std::uint8_t* p) {
     return static_cast<std::uint32_t>(p[0]) | (static_cast<std::uint32_t>(p[1]) << 8) |
            (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
 }
-std::uint64_t le64(const std::uint8_t* p) { return le32(p) | (static_cast<std::uint64_t>(le32(p + 4)) << 32); }
+std::uint64_t le64(const std::uint8_t* p) {
+    return le32(p) | (static_cast<std::uint64_t>(le32(p + 4)) << 32);
+}
 
-error malformed(std::string why) { return make_dpo_error(errc::zip_malformed, "not a sound ZIP file: " + why); }
-
+error malformed(std::string why) {
+    return make_dpo_error(errc::zip_malformed, "not a sound ZIP file: " + why);
+}
 
 class fd_holder {
 public:
@@ -106,8 +111,8 @@ bool valid_utf8(std::string_view s) {
                 return false;
             cp = (cp << 6) | (cc & 0x3F);
         }
-        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-            (cp >= 0xD800 && cp <= 0xDFFF))
+        if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
+            (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF))
             return false;
         i += len;
     }
@@ -121,7 +126,8 @@ struct zip64_fields {
 };
 
 // Replaces the 0xFFFFFFFF placeholders from a Zip64 extended-information extra field.
-result<void> apply_zip64(const std::uint8_t* extra, std::size_t len, zip64_fields f, const std::string& where) {
+result<void> apply_zip64(const std::uint8_t* extra, std::size_t len, zip64_fields f,
+                         const std::string& where) {
     std::size_t pos = 0;
     while (pos + 4 <= len) {
         const auto id = le16(extra + pos);
@@ -175,13 +181,16 @@ result<void> check_entry_name(std::string_view name, const limits& lim) {
     std::size_t start = 0;
     while (true) {
         const auto slash = name.find('/', start);
-        const auto segment = name.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
+        const auto segment =
+            name.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start);
         if (segment == "..")
-            return name_error(errc::zip_name_traversal, name, "\"..\" would climb out of the extraction directory");
+            return name_error(errc::zip_name_traversal, name,
+                              "\"..\" would climb out of the extraction directory");
         if (segment.empty())
             return name_error(errc::zip_name_invalid, name,
-                              slash == std::string_view::npos ? "directory entries are not used in DPO packages"
-                                                              : "empty path segment");
+                              slash == std::string_view::npos
+                                  ? "directory entries are not used in DPO packages"
+                                  : "empty path segment");
         if (segment == ".")
             return name_error(errc::zip_name_invalid, name, "\".\" segments are not allowed");
         if (slash == std::string_view::npos)
@@ -203,7 +212,8 @@ result<zip_layout> scan_fd(int fd, const std::filesystem::path& path, const limi
         return malformed("the file is " + std::to_string(out.file_size) + " bytes, too short for a ZIP");
 
     // The end-of-central-directory record: the last one whose comment reaches exactly to the end.
-    const std::size_t tail_len = static_cast<std::size_t>(std::min<std::uint64_t>(out.file_size, eocd_size + 0xFFFF));
+    const std::size_t tail_len =
+        static_cast<std::size_t>(std::min<std::uint64_t>(out.file_size, eocd_size + 0xFFFF));
     std::vector<std::uint8_t> tail(tail_len);
     const std::uint64_t tail_start = out.file_size - tail_len;
     if (auto ok = pread_exact(fd, tail.data(), tail_len, tail_start, path); !ok)
@@ -270,7 +280,8 @@ result<zip_layout> scan_fd(int fd, const std::filesystem::path& path, const limi
     if (cd_offset > cd_end || cd_size > cd_end - cd_offset)
         return malformed("the central directory lies outside the file");
     if (cd_offset + cd_size != cd_end)
-        return make_dpo_error(errc::zip_trailing_data, "there are " + std::to_string(cd_end - cd_offset - cd_size) +
+        return make_dpo_error(errc::zip_trailing_data, "there are " +
+                                                           std::to_string(cd_end - cd_offset - cd_size) +
                                                            " unexpected bytes between the central directory "
                                                            "and the end record");
     if (cd_size > max_central_directory_bytes || cd_size < entry_count * central_header_size)
@@ -306,8 +317,9 @@ result<zip_layout> scan_fd(int fd, const std::filesystem::path& path, const limi
         en.comment.assign(reinterpret_cast<const char*>(h + central_header_size + nlen + xlen), clen);
         if (le16(h + 34) != 0)
             return malformed(where + ": multi-disk archives are not supported");
-        if (auto ok = apply_zip64(h + central_header_size + nlen, xlen,
-                                  {&en.uncompressed_size, &en.compressed_size, &en.local_header_offset}, where);
+        if (auto ok =
+                apply_zip64(h + central_header_size + nlen, xlen,
+                            {&en.uncompressed_size, &en.compressed_size, &en.local_header_offset}, where);
             !ok)
             return ok.error();
         pos += central_header_size + nlen + xlen + clen;
@@ -317,15 +329,18 @@ result<zip_layout> scan_fd(int fd, const std::filesystem::path& path, const limi
         if (!names.insert(en.name).second)
             return name_error(errc::zip_duplicate_entry, en.name, "the name appears twice in the ZIP");
         if ((en.flags & 0x0041) != 0 || en.method == 99)
-            return name_error(errc::zip_encrypted_entry, en.name, "ZIP encryption is not used in DPO packages");
+            return name_error(errc::zip_encrypted_entry, en.name,
+                              "ZIP encryption is not used in DPO packages");
         if (en.method != 0 && en.method != 8)
             return name_error(errc::zip_unsupported_method, en.name,
-                              "compression method " + std::to_string(en.method) + " (only stored and deflated)");
+                              "compression method " + std::to_string(en.method) +
+                                  " (only stored and deflated)");
         if (en.method == 0 && en.compressed_size != en.uncompressed_size)
             return malformed("entry " + detail::shown(en.name) + " is stored but its two sizes differ");
         if (lim.max_entry_bytes != 0 && en.uncompressed_size > lim.max_entry_bytes)
             return name_error(errc::zip_entry_too_large, en.name,
-                              std::to_string(en.uncompressed_size) + " bytes uncompressed, more than the limit of " +
+                              std::to_string(en.uncompressed_size) +
+                                  " bytes uncompressed, more than the limit of " +
                                   std::to_string(lim.max_entry_bytes));
         if (lim.max_ratio != 0 && en.uncompressed_size >= lim.ratio_threshold_bytes &&
             en.uncompressed_size / std::max<std::uint64_t>(en.compressed_size, 1) > lim.max_ratio)
@@ -335,13 +350,15 @@ result<zip_layout> scan_fd(int fd, const std::filesystem::path& path, const limi
                                   std::to_string(lim.max_ratio) + " times");
         total += en.uncompressed_size;
         if (lim.max_total_bytes != 0 && total > lim.max_total_bytes)
-            return make_dpo_error(errc::zip_total_too_large,
-                                  "the entries up to " + detail::shown(en.name) + " expand to more than the limit of " +
-                                      std::to_string(lim.max_total_bytes) + " bytes");
+            return make_dpo_error(errc::zip_total_too_large, "the entries up to " + detail::shown(en.name) +
+                                                                 " expand to more than the limit of " +
+                                                                 std::to_string(lim.max_total_bytes) +
+                                                                 " bytes");
         out.entries.push_back(std::move(en));
     }
     if (pos != cd.size())
-        return make_dpo_error(errc::zip_trailing_data, "the central directory has " + std::to_string(cd.size() - pos) +
+        return make_dpo_error(errc::zip_trailing_data, "the central directory has " +
+                                                           std::to_string(cd.size() - pos) +
                                                            " bytes after its last entry");
 
     // Local headers: read, compared with the central directory, and placed.
@@ -355,7 +372,8 @@ result<zip_layout> scan_fd(int fd, const std::filesystem::path& path, const limi
         if (auto ok = pread_exact(fd, lh, local_header_size, en.local_header_offset, path); !ok)
             return ok.error();
         if (le32(lh) != sig_local) {
-            en.local_header_error = where + ": no local header at offset " + std::to_string(en.local_header_offset);
+            en.local_header_error =
+                where + ": no local header at offset " + std::to_string(en.local_header_offset);
             continue;
         }
         const std::size_t nlen = le16(lh + 26), xlen = le16(lh + 28);
@@ -366,11 +384,14 @@ result<zip_layout> scan_fd(int fd, const std::filesystem::path& path, const limi
             en.local_header_error = where + ": its local header runs into the central directory";
             continue;
         }
-        if (auto ok = pread_exact(fd, rest.data(), rest.size(), en.local_header_offset + local_header_size, path); !ok)
+        if (auto ok =
+                pread_exact(fd, rest.data(), rest.size(), en.local_header_offset + local_header_size, path);
+            !ok)
             return ok.error();
         if (std::string_view(reinterpret_cast<const char*>(rest.data()), nlen) != en.name) {
-            en.local_header_error = where + ": the local header names " +
-                                    detail::shown(std::string_view(reinterpret_cast<const char*>(rest.data()), nlen));
+            en.local_header_error =
+                where + ": the local header names " +
+                detail::shown(std::string_view(reinterpret_cast<const char*>(rest.data()), nlen));
             continue;
         }
         if (le16(lh + 8) != en.method) {
@@ -383,7 +404,8 @@ result<zip_layout> scan_fd(int fd, const std::filesystem::path& path, const limi
             if (auto ok = apply_zip64(rest.data() + nlen, xlen, {&usize, &csize, nullptr}, where); !ok)
                 return ok.error();
             if (le32(lh + 14) != en.crc32 || csize != en.compressed_size || usize != en.uncompressed_size) {
-                en.local_header_error = where + ": local header and central directory disagree on CRC or sizes";
+                en.local_header_error =
+                    where + ": local header and central directory disagree on CRC or sizes";
                 continue;
             }
         }
@@ -397,9 +419,9 @@ result<zip_layout> scan_fd(int fd, const std::filesystem::path& path, const limi
     // nothing may precede the first one.
     std::vector<std::pair<std::uint64_t, std::uint64_t>> spans;
     for (const auto& en : out.entries)
-        spans.emplace_back(en.local_header_offset,
-                           en.local_header_error ? en.local_header_offset + local_header_size
-                                                 : en.data_offset + en.compressed_size);
+        spans.emplace_back(en.local_header_offset, en.local_header_error
+                                                       ? en.local_header_offset + local_header_size
+                                                       : en.data_offset + en.compressed_size);
     std::sort(spans.begin(), spans.end());
     for (std::size_t i = 1; i < spans.size(); ++i)
         if (spans[i].first < spans[i - 1].second)
@@ -439,8 +461,12 @@ zip_reader::zip_reader(zip_reader&&) noexcept = default;
 zip_reader& zip_reader::operator=(zip_reader&&) noexcept = default;
 zip_reader::~zip_reader() = default;
 
-const zip_layout& zip_reader::layout() const noexcept { return impl_->layout; }
-const std::filesystem::path& zip_reader::path() const noexcept { return impl_->path; }
+const zip_layout& zip_reader::layout() const noexcept {
+    return impl_->layout;
+}
+const std::filesystem::path& zip_reader::path() const noexcept {
+    return impl_->path;
+}
 
 const zip_entry* zip_reader::find(std::string_view name) const noexcept {
     for (const auto& e : impl_->layout.entries)
@@ -484,8 +510,8 @@ result<zip_reader> zip_reader::open(const std::filesystem::path& path, const lim
     for (const auto& e : p->layout.entries) {
         zip_stat_t st;
         zip_stat_init(&st);
-        if (zip_stat_index(za, e.index, ZIP_FL_ENC_RAW, &st) != 0 || st.name == nullptr || e.name != st.name ||
-            st.size != e.uncompressed_size || st.comp_size != e.compressed_size ||
+        if (zip_stat_index(za, e.index, ZIP_FL_ENC_RAW, &st) != 0 || st.name == nullptr ||
+            e.name != st.name || st.size != e.uncompressed_size || st.comp_size != e.compressed_size ||
             st.comp_method != static_cast<std::int32_t>(e.method))
             return malformed("libzip reads entry " + std::to_string(e.index) + " differently");
     }
@@ -512,13 +538,15 @@ public:
             if (code == ZIP_ER_READ || code == ZIP_ER_SEEK || code == ZIP_ER_MEMORY)
                 return make_dpo_error(errc::io_failure, "cannot read entry " + detail::shown(name_) + ": " +
                                                             zip_error_strerror(const_cast<zip_error_t*>(ze)));
-            return make_dpo_error(errc::zip_data_corrupt, "entry " + detail::shown(name_) + " is corrupt: " +
-                                                              zip_error_strerror(const_cast<zip_error_t*>(ze)));
+            return make_dpo_error(errc::zip_data_corrupt,
+                                  "entry " + detail::shown(name_) +
+                                      " is corrupt: " + zip_error_strerror(const_cast<zip_error_t*>(ze)));
         }
         got_ += static_cast<std::uint64_t>(n);
         if (got_ > expected_)
-            return make_dpo_error(errc::zip_data_corrupt, "entry " + detail::shown(name_) + " holds more than the " +
-                                                              std::to_string(expected_) + " bytes it declares");
+            return make_dpo_error(errc::zip_data_corrupt,
+                                  "entry " + detail::shown(name_) + " holds more than the " +
+                                      std::to_string(expected_) + " bytes it declares");
         if (n == 0 && got_ != expected_)
             return make_dpo_error(errc::zip_data_corrupt, "entry " + detail::shown(name_) + " ends after " +
                                                               std::to_string(got_) + " of " +
@@ -540,8 +568,8 @@ result<std::unique_ptr<byte_source>> zip_reader::open_entry(const zip_entry& ent
         return malformed(*entry.local_header_error);
     zip_file_t* f = zip_fopen_index(impl_->archive, entry.index, 0);
     if (f == nullptr)
-        return make_dpo_error(errc::zip_data_corrupt, "cannot open entry " + detail::shown(entry.name) + ": " +
-                                                          zip_strerror(impl_->archive));
+        return make_dpo_error(errc::zip_data_corrupt, "cannot open entry " + detail::shown(entry.name) +
+                                                          ": " + zip_strerror(impl_->archive));
     return std::unique_ptr<byte_source>(std::make_unique<entry_stream>(f, entry));
 }
 
@@ -557,10 +585,10 @@ result<std::string> zip_reader::read_entry(const zip_entry& entry, std::size_t m
     std::size_t done = 0;
     while (true) {
         std::uint8_t probe[1];
-        std::span<std::uint8_t> buf = done < out.size()
-                                          ? std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(out.data()) + done,
-                                                                    out.size() - done)
-                                          : std::span<std::uint8_t>(probe, 1);
+        std::span<std::uint8_t> buf =
+            done < out.size() ? std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(out.data()) + done,
+                                                        out.size() - done)
+                              : std::span<std::uint8_t>(probe, 1);
         auto n = (*stream)->read(buf);
         if (!n)
             return n.error();

@@ -1,13 +1,13 @@
 // CMS EnvelopedData and SignedData against ourselves: round trips, the exact BouncyCastle-like
 // layout, and each way a blob can be wrong.
+#include "test_support.hpp"
+
 #include <kurer/dpo/cms.hpp>
 #include <kurer/dpo/errors.hpp>
 #include <kurer/testing/dpo_pki.hpp>
 #include <kurer/testing/paths.hpp>
 
 #include <boost/test/unit_test.hpp>
-
-#include "test_support.hpp"
 
 #include <random>
 
@@ -129,14 +129,15 @@ BOOST_AUTO_TEST_CASE(writes_the_layout_bouncycastle_streams) {
     BOOST_TEST_REQUIRE(cms.size() > head.size());
     BOOST_TEST((std::vector<std::uint8_t>(cms.begin(), cms.begin() + head.size()) == head));
     // The OAEP parameters with explicit SHA-256 (NULL parameters) and MGF1-SHA-256.
-    const std::vector<std::uint8_t> oaep{0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x07, 0x30,
-                                         0x2F, 0xA0, 0x0F, 0x30, 0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
-                                         0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xA1, 0x1C, 0x30, 0x1A, 0x06, 0x09,
-                                         0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x08, 0x30, 0x0D};
+    const std::vector<std::uint8_t> oaep{
+        0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x07, 0x30, 0x2F, 0xA0, 0x0F, 0x30,
+        0x0D, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01, 0x05, 0x00, 0xA1, 0x1C,
+        0x30, 0x1A, 0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x01, 0x08, 0x30, 0x0D};
     BOOST_TEST((std::search(cms.begin(), cms.end(), oaep.begin(), oaep.end()) != cms.end()));
     // AES-256-CBC with a 16-byte IV, then [0] IMPLICIT constructed ∞ and 1000-byte chunks:
     // 2512 bytes of ciphertext = 1000 + 1000 + 512.
-    const std::vector<std::uint8_t> aes{0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x01, 0x2A, 0x04, 0x10};
+    const std::vector<std::uint8_t> aes{0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65,
+                                        0x03, 0x04, 0x01, 0x2A, 0x04, 0x10};
     auto at = std::search(cms.begin(), cms.end(), aes.begin(), aes.end());
     BOOST_TEST_REQUIRE((at != cms.end()));
     auto pos = static_cast<std::size_t>(at - cms.begin()) + aes.size() + 16;
@@ -150,7 +151,8 @@ BOOST_AUTO_TEST_CASE(writes_the_layout_bouncycastle_streams) {
         pos += 4 + chunk;
     }
     BOOST_TEST(cms.size() - pos == 10u); // five end-of-contents markers
-    BOOST_TEST(std::all_of(cms.begin() + static_cast<std::ptrdiff_t>(pos), cms.end(), [](auto b) { return b == 0; }));
+    BOOST_TEST(std::all_of(cms.begin() + static_cast<std::ptrdiff_t>(pos), cms.end(),
+                           [](auto b) { return b == 0; }));
 }
 
 BOOST_AUTO_TEST_CASE(pkcs1_v15_key_transport_round_trips) {
@@ -167,7 +169,8 @@ BOOST_AUTO_TEST_CASE(pkcs1_v15_key_transport_round_trips) {
 BOOST_AUTO_TEST_CASE(a_blob_for_someone_else_says_so_and_names_both) {
     auto& k = shared();
     const auto cms = encrypt_bytes(random_bytes(100), k.bob_id.leaf());
-    expect_decrypt_error(cms, k.alice_id, errc::cms_not_for_this_certificate, "serial " + k.alice_id.leaf().serial_hex());
+    expect_decrypt_error(cms, k.alice_id, errc::cms_not_for_this_certificate,
+                         "serial " + k.alice_id.leaf().serial_hex());
     expect_decrypt_error(cms, k.alice_id, errc::cms_not_for_this_certificate, k.bob_id.leaf().serial_hex());
 }
 
@@ -175,10 +178,11 @@ BOOST_AUTO_TEST_CASE(truncation_trailing_bytes_and_bad_padding_are_told_apart) {
     auto& k = shared();
     const auto plain = random_bytes(3000);
     const auto cms = encrypt_bytes(plain, k.bob_id.leaf());
-    for (std::size_t cut : {std::size_t(1), std::size_t(10), std::size_t(300), std::size_t(1500), cms.size() - 5,
-                            cms.size() - 1})
-        expect_decrypt_error(std::vector<std::uint8_t>(cms.begin(), cms.begin() + static_cast<std::ptrdiff_t>(cut)),
-                             k.bob_id, errc::cms_truncated);
+    for (std::size_t cut : {std::size_t(1), std::size_t(10), std::size_t(300), std::size_t(1500),
+                            cms.size() - 5, cms.size() - 1})
+        expect_decrypt_error(
+            std::vector<std::uint8_t>(cms.begin(), cms.begin() + static_cast<std::ptrdiff_t>(cut)), k.bob_id,
+            errc::cms_truncated);
     auto trailing = cms;
     trailing.push_back(0x42);
     expect_decrypt_error(trailing, k.bob_id, errc::cms_trailing_data, "after the end");
@@ -212,7 +216,8 @@ BOOST_AUTO_TEST_CASE(a_key_that_names_us_but_is_not_ours_fails_key_decryption) {
     auto at = std::search(cms.begin(), cms.end(), a.begin(), a.end());
     BOOST_TEST_REQUIRE((at != cms.end()));
     std::copy(b.begin(), b.end(), at);
-    expect_decrypt_error(cms, k.bob_id, errc::cms_key_decryption_failed, "does not decrypt with our private key");
+    expect_decrypt_error(cms, k.bob_id, errc::cms_key_decryption_failed,
+                         "does not decrypt with our private key");
 }
 
 BOOST_AUTO_TEST_CASE(the_content_size_limit_holds_while_streaming) {
@@ -230,7 +235,8 @@ BOOST_AUTO_TEST_CASE(the_content_size_limit_holds_while_streaming) {
 BOOST_AUTO_TEST_CASE(other_content_types_are_refused_by_name) {
     auto& k = shared();
     const auto sig = sign_detached(random_bytes(10), k.alice_id, digest_algorithm::sha256,
-                                   std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now()))
+                                   std::chrono::time_point_cast<std::chrono::nanoseconds>(
+                                       std::chrono::system_clock::now()))
                          .value();
     expect_decrypt_error(sig, k.bob_id, errc::cms_wrong_content_type, "signedData");
 }

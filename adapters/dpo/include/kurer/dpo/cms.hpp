@@ -76,7 +76,8 @@ struct decrypt_info {
 // is reported as cms_not_for_this_certificate, naming both. Trailing bytes, truncation and bad
 // padding are each reported with their own code. The plaintext written before an error must be
 // discarded by the caller (file_sink does that unless committed).
-result<decrypt_info> decrypt(byte_source& cms, byte_sink& plaintext, const identity& id, const limits& lim = {});
+result<decrypt_info> decrypt(byte_source& cms, byte_sink& plaintext, const identity& id,
+                             const limits& lim = {});
 
 enum class digest_algorithm { sha256, sha1 };
 
@@ -100,7 +101,7 @@ struct signature_info {
 // CMSAlgorithmProtection attribute when present, and the RSA signature with the certificate
 // the SignerInfo names (found among the signature's certificates). No chain validation: like
 // the reference's reader, this proves integrity and who signed, not that the signer is trusted.
-result<signature_info> verify_detached(std::span<const std::uint8_t> signature, std::span<const std::uint8_t> content,
-                                       const limits& lim = {});
+result<signature_info> verify_detached(std::span<const std::uint8_t> signature,
+                                       std::span<const std::uint8_t> content, const limits& lim = {});
 
 } // namespace kurer::dpo

@@ -49,6 +49,7 @@ enum class errc {
     asic_mimetype_not_first,
     asic_mimetype_compressed,
     asic_mimetype_extra_field,
+    asic_mimetype_no_sizes,   // its sizes follow the data instead of the local header
     asic_first_block_corrupt, // the MOVE-610 symptom: the first 16 bytes are garbage
     asic_unexpected_meta_inf_entry,
     asic_entry_not_flat,   // a document name with a path outside META-INF/

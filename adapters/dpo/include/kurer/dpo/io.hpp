@@ -51,8 +51,8 @@ public:
     ~file_sink() override;
 
     result<void> write(std::span<const std::uint8_t> bytes) override;
-    // fsync, rename into place, fsync the directory.
-    result<void> commit();
+    // Renames into place; when durable, fsyncs the file first and the directory after.
+    result<void> commit(bool durable = true);
     std::uint64_t written() const noexcept { return written_; }
 
 private:

@@ -22,7 +22,7 @@ namespace kurer::dpo {
 
 struct zip_entry {
     std::string name;
-    std::size_t index = 0; // position in the central directory
+    std::size_t index = 0;    // position in the central directory
     std::uint16_t method = 0; // 0 stored, 8 deflated
     std::uint16_t flags = 0;
     std::uint32_t crc32 = 0;

@@ -87,7 +87,8 @@ party test_pki::make_party(const std::string& name, const std::string& org, bool
     const std::string usage = "keyUsage=critical,digitalSignature,keyEncipherment,dataEncipherment";
     if (!signed_by_ca) {
         must(run({"openssl", "req", "-x509", "-newkey", "rsa:" + std::to_string(bits), "-nodes", "-keyout",
-                  p.key.string(), "-out", p.leaf.string(), "-days", "365", "-subj", subject, "-addext", usage}),
+                  p.key.string(), "-out", p.leaf.string(), "-days", "365", "-subj", subject, "-addext",
+                  usage}),
              "openssl req -x509 (" + name + ")");
         std::filesystem::copy_file(p.leaf, p.cert, std::filesystem::copy_options::overwrite_existing);
         return p;
@@ -95,11 +96,12 @@ party test_pki::make_party(const std::string& name, const std::string& org, bool
     const auto csr = dir_ / (name + ".csr");
     const auto ext = dir_ / (name + ".ext");
     write_file(ext, usage + "\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n");
-    must(run({"openssl", "req", "-newkey", "rsa:" + std::to_string(bits), "-nodes", "-keyout", p.key.string(), "-out",
-              csr.string(), "-subj", subject}),
+    must(run({"openssl", "req", "-newkey", "rsa:" + std::to_string(bits), "-nodes", "-keyout", p.key.string(),
+              "-out", csr.string(), "-subj", subject}),
          "openssl req (" + name + ")");
-    must(run({"openssl", "x509", "-req", "-in", csr.string(), "-CA", ca_cert_.string(), "-CAkey", ca_key_.string(),
-              "-CAcreateserial", "-out", p.leaf.string(), "-days", "365", "-extfile", ext.string()}),
+    must(run({"openssl", "x509", "-req", "-in", csr.string(), "-CA", ca_cert_.string(), "-CAkey",
+              ca_key_.string(), "-CAcreateserial", "-out", p.leaf.string(), "-days", "365", "-extfile",
+              ext.string()}),
          "openssl x509 -req (" + name + ")");
     write_file(p.cert, read_file(p.leaf) + read_file(ca_cert_));
     return p;

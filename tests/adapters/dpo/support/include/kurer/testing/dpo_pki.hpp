@@ -21,9 +21,9 @@ run_result run(const std::vector<std::string>& argv, const std::filesystem::path
 // An organisation's enterprise-certificate stand-in.
 struct party {
     std::string organization_number;
-    std::filesystem::path cert;  // PEM: the leaf, then the CA when signed by the test CA
-    std::filesystem::path leaf;  // PEM: the leaf alone
-    std::filesystem::path key;   // PKCS#8 PEM
+    std::filesystem::path cert; // PEM: the leaf, then the CA when signed by the test CA
+    std::filesystem::path leaf; // PEM: the leaf alone
+    std::filesystem::path key;  // PKCS#8 PEM
 };
 
 // A test CA and the parties it (or each party itself) signs, under `dir`.
@@ -35,8 +35,8 @@ public:
 
     // `openssl req -x509`: a self-signed certificate with the organisation number in the
     // subject's serialNumber, or (signed_by_ca) a leaf signed by the test CA.
-    party make_party(const std::string& name, const std::string& organization_number, bool signed_by_ca = true,
-                     int bits = 2048);
+    party make_party(const std::string& name, const std::string& organization_number,
+                     bool signed_by_ca = true, int bits = 2048);
 
 private:
     std::filesystem::path dir_;
