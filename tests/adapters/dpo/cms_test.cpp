@@ -1,5 +1,6 @@
 // CMS EnvelopedData and SignedData against ourselves: round trips, the exact BouncyCastle-like
 // layout, and each way a blob can be wrong.
+#include "fixtures.hpp"
 #include "test_support.hpp"
 
 #include <kurer/dpo/cms.hpp>
@@ -51,19 +52,8 @@ std::vector<std::uint8_t> random_bytes(std::size_t n, unsigned seed = 1) {
     return out;
 }
 
-// Keys made once for the whole executable.
-struct keys {
-    t::scratch_dir dir;
-    t::test_pki pki{dir / "pki"};
-    t::party alice = pki.make_party("alice", "910077473");
-    t::party bob = pki.make_party("bob", "910075918");
-    identity alice_id = identity::load(alice.cert, alice.key).value();
-    identity bob_id = identity::load(bob.cert, bob.key).value();
-};
-
-keys& shared() {
-    static keys k;
-    return k;
+kurer::testing::dpo_keys& shared() {
+    return kurer::testing::shared_keys();
 }
 
 std::vector<std::uint8_t> encrypt_bytes(const std::vector<std::uint8_t>& plain, const certificate& to,
