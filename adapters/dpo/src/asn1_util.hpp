@@ -94,6 +94,12 @@ inline std::vector<std::uint8_t> alg_without_params(const Botan::OID& o) {
     return out;
 }
 
+// The same BER with every indefinite length replaced by a definite one (contents unchanged), so
+// Botan's decoder, which mishandles nested indefinite lengths, can read what BouncyCastle and
+// OpenSSL stream. nullopt when the input is not well-formed BER or nests deeper than max_depth.
+std::optional<std::vector<std::uint8_t>> with_definite_lengths(const std::uint8_t* data, std::size_t size,
+                                                               std::size_t max_depth = 32);
+
 // The full encoding (tag, definite length, value) of a decoded object.
 inline std::vector<std::uint8_t> reencode(const Botan::BER_Object& obj) {
     std::vector<std::uint8_t> out;

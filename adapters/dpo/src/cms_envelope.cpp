@@ -840,7 +840,10 @@ result<decrypt_info> decrypt(byte_source& cms, byte_sink& plaintext, const ident
     if (!set)
         return set.error();
     std::size_t other_kinds = 0;
-    auto recipients = parse_recipients(*set, other_kinds);
+    const auto set_definite = with_definite_lengths(set->data(), set->size());
+    if (!set_definite)
+        return malformed("recipientInfos is not well-formed BER");
+    auto recipients = parse_recipients(*set_definite, other_kinds);
     if (!recipients)
         return recipients.error();
 
@@ -884,7 +887,10 @@ result<decrypt_info> decrypt(byte_source& cms, byte_sink& plaintext, const ident
         return alg_raw.error();
     Botan::AlgorithmIdentifier content_alg;
     try {
-        Botan::BER_Decoder(*alg_raw).decode(content_alg).verify_end();
+        const auto alg_definite = with_definite_lengths(alg_raw->data(), alg_raw->size());
+        if (!alg_definite)
+            return malformed("the content-encryption algorithm is not well-formed BER");
+        Botan::BER_Decoder(*alg_definite).decode(content_alg).verify_end();
     } catch (const std::exception& e) {
         return malformed(std::string("the content-encryption algorithm: ") + e.what());
     }

@@ -219,8 +219,12 @@ result<signature_info> verify_detached(std::span<const std::uint8_t> signature,
     std::vector<Botan::X509_Certificate> certs;
     signer_info si;
     Botan::OID econtent_type;
+    // BouncyCastle writes the outer structure with indefinite lengths.
+    const auto definite = with_definite_lengths(signature.data(), signature.size());
+    if (!definite)
+        return malformed("it is not well-formed BER");
     try {
-        Botan::BER_Decoder top(signature.data(), signature.size());
+        Botan::BER_Decoder top(*definite);
         Botan::BER_Decoder ci = top.start_cons(Botan::SEQUENCE);
         Botan::OID type;
         ci.decode(type);
