@@ -122,20 +122,19 @@ result<envelope_encoder> envelope_encoder::create(const certificate& recipient,
         auto p = std::make_unique<impl>();
         p->chunk_size = options.chunk_size;
 
-        const auto public_key = cert.load_subject_public_key();
-        if (public_key->algo_name() != "RSA")
+        const auto& public_key = *recipient.internals().public_key;
+        if (public_key.algo_name() != "RSA")
             return make_dpo_error(errc::certificate_invalid,
                                   "the receiver's certificate " + recipient.subject() + " has a " +
-                                      public_key->algo_name() + " key; DPO encrypts to RSA keys");
+                                      public_key.algo_name() + " key; DPO encrypts to RSA keys");
         Botan::secure_vector<std::uint8_t> cek(32);
         rng.randomize(cek.data(), cek.size());
         std::array<std::uint8_t, aes_block> iv{};
         rng.randomize(iv.data(), iv.size());
 
         const bool oaep = options.transport == key_transport::rsa_oaep_sha256;
-        Botan::PK_Encryptor_EME key_encryptor(*public_key, rng,
-                                              oaep ? "OAEP(SHA-256,MGF1(SHA-256))" : "PKCS1v15");
-        const auto encrypted_key = key_encryptor.encrypt(cek, rng);
+        const auto encrypted_key =
+            encryptor_for(recipient, oaep ? "OAEP(SHA-256,MGF1(SHA-256))" : "PKCS1v15")->encrypt(cek, rng);
         const auto key_alg = oaep ? oaep_algorithm_identifier() : alg_with_null(oid::rsa_encryption);
 
         std::vector<std::uint8_t> recipient_infos;
@@ -902,14 +901,14 @@ result<decrypt_info> decrypt(byte_source& cms, byte_sink& plaintext, const ident
     // The content-encryption key, with our private key.
     Botan::secure_vector<std::uint8_t> cek;
     try {
-        Botan::PK_Decryptor_EME key_decryptor(botan_key(id), Botan::system_rng(), transport->spec);
+        auto key_decryptor = decryptor_for(id, transport->spec);
         if (transport->spec == "PKCS1v15") {
             // Bleichenbacher: never reveal whether the padding was right; a wrong key shows up
             // as garbage content and fails the padding check below.
-            cek = key_decryptor.decrypt_or_random(mine->encrypted_key.data(), mine->encrypted_key.size(),
-                                                  cipher_choice->key_length, Botan::system_rng());
+            cek = key_decryptor->decrypt_or_random(mine->encrypted_key.data(), mine->encrypted_key.size(),
+                                                   cipher_choice->key_length, Botan::system_rng());
         } else {
-            cek = key_decryptor.decrypt(mine->encrypted_key);
+            cek = key_decryptor->decrypt(mine->encrypted_key);
         }
     } catch (const std::exception&) {
         return make_dpo_error(errc::cms_key_decryption_failed,

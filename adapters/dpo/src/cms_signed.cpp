@@ -142,8 +142,8 @@ result<std::vector<std::uint8_t>> sign_detached(std::span<const std::uint8_t> co
         hash->update(content.data(), content.size());
         const auto md = hash->final_stdvec();
         const auto attrs = signed_attributes(d, md, signing_time);
-        Botan::PK_Signer sig(botan_key(signer), Botan::system_rng(), "EMSA3(" + d.hash + ")");
-        const auto signature = sig.sign_message(attrs, Botan::system_rng());
+        auto sig = signer_for(signer, "EMSA3(" + d.hash + ")");
+        const auto signature = sig->sign_message(attrs, Botan::system_rng());
         return assemble(signer, d, attrs, signature);
     } catch (const std::exception& e) {
         return make_dpo_error(errc::private_key_invalid, std::string("cannot sign: ") + e.what());

@@ -49,7 +49,7 @@ certificate::certificate(std::shared_ptr<const impl> p)
 result<certificate> certificate::from_pem(std::string_view pem) {
     try {
         auto src = memory_source(pem);
-        return certificate(std::make_shared<const impl>(impl{Botan::X509_Certificate(src)}));
+        return certificate(std::make_shared<const impl>(Botan::X509_Certificate(src)));
     } catch (const std::exception& e) {
         return make_dpo_error(errc::certificate_invalid,
                               std::string("cannot read the certificate: ") + e.what());
