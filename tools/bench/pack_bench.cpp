@@ -38,8 +38,8 @@ using clock_type = std::chrono::steady_clock;
 constexpr std::string_view help =
     R"(usage: kurer-bench pack [--dir DIR] [--repeat N] [--big-mib N] [--no-big] [--level N]
 
-Packs and opens DPO packages with documents of 100 KB and 100 MB (random bytes, the worst case
-for deflate), compares kurer's CMS encryption and decryption of the same ASiC-E with
+Packs and opens DPO packages with documents of 100 KB and 100 MB (random bytes like a scanned
+PDF, and compressible text), compares kurer's CMS encryption and decryption of the same ASiC-E with
 `openssl cms`, and measures the peak RSS of a child process that packs and opens a document of
 --big-mib MiB (default 1024). DIR (default: a fresh folder under /tmp) needs about 5x that.
 )";
@@ -64,6 +64,7 @@ process_result run(const std::vector<std::string>& argv, const fs::path& out_fil
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
     posix_spawn_file_actions_addopen(&actions, 1, out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0); // openssl's progress dots
     std::vector<char*> args;
     for (const auto& a : argv)
         args.push_back(const_cast<char*>(a.c_str()));
@@ -109,20 +110,43 @@ void must(kurer::result<void> r, std::string_view what) {
         throw std::runtime_error(std::string(what) + ": " + r.error().describe());
 }
 
-// Pseudo-random bytes (xorshift), written in 1 MiB blocks.
-void write_document(const fs::path& path, std::uint64_t bytes, std::uint64_t seed) {
+enum class content { random, text };
+
+// Random bytes (xorshift: a scanned PDF or an image, which deflate cannot shrink) or text made
+// of Norwegian words (compresses about 3:1, like XML and office documents), in 1 MiB blocks.
+void write_document(const fs::path& path, std::uint64_t bytes, std::uint64_t seed,
+                    content kind = content::random) {
+    static constexpr std::string_view words[] = {
+        "saksbehandler ", "kommune ", "vedtak ",   "arkiv ",  "journalpost ", "klage ",
+        "eiendom ",       "og ",      "i ",        "til ",    "for ",         "med ",
+        "byggesak ",      "søknad ",  "dokument ", "tilsyn\n"};
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     std::vector<std::uint64_t> block(128 * 1024);
+    std::string text;
     std::uint64_t x = seed * 0x9E3779B97F4A7C15ull + 1;
+    auto next = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
     for (std::uint64_t done = 0; done < bytes;) {
-        for (auto& w : block) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            w = x;
+        const char* data = nullptr;
+        std::size_t size = 0;
+        if (kind == content::random) {
+            for (auto& w : block)
+                w = next();
+            data = reinterpret_cast<const char*>(block.data());
+            size = block.size() * 8;
+        } else {
+            text.clear();
+            while (text.size() < 1024 * 1024)
+                text += words[next() % 16];
+            data = text.data();
+            size = text.size();
         }
-        const auto n = std::min<std::uint64_t>(bytes - done, block.size() * 8);
-        out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(n));
+        const auto n = std::min<std::uint64_t>(bytes - done, size);
+        out.write(data, static_cast<std::streamsize>(n));
         done += n;
     }
 }
@@ -175,10 +199,10 @@ double timed(F&& f) {
 }
 
 size_result measure(const options& o, const keys& k, const dpo::identity& sender,
-                    const dpo::identity& receiver, std::uint64_t bytes, int repeat) {
+                    const dpo::identity& receiver, std::uint64_t bytes, content kind, int repeat) {
     const auto dir = o.dir / ("size-" + std::to_string(bytes));
     fs::create_directories(dir);
-    write_document(dir / "vedlegg.pdf", bytes, bytes);
+    write_document(dir / "vedlegg.pdf", bytes, bytes, kind);
     { std::ofstream(dir / "arkivmelding.xml") << "<arkivmelding/>"; }
     const std::vector<dpo::pack_document> docs{
         {dir / "arkivmelding.xml", "arkivmelding.xml", "application/xml"},
@@ -267,7 +291,7 @@ long vm_hwm_kib() {
 }
 
 // The child: packs and opens one big document, prints its own VmHWM and the times.
-int rss_child(const fs::path& dir, int level) {
+int rss_child(const fs::path& dir, int level) try {
     auto sender = must(dpo::identity::load(dir / "sender.pem", dir / "sender.key"), "sender identity");
     auto receiver =
         must(dpo::identity::load(dir / "receiver.pem", dir / "receiver.key"), "receiver identity");
@@ -290,6 +314,9 @@ int rss_child(const fs::path& dir, int level) {
     });
     std::cout << "vmhwm_kib " << vm_hwm_kib() << "\npack_s " << pack_s << "\nopen_s " << open_s << "\n";
     return 0;
+} catch (const std::exception& e) {
+    std::cout << "error: " << e.what() << "\n";
+    return 1;
 }
 
 std::string machine() {
@@ -360,19 +387,25 @@ int pack_command(std::span<char* const> args) {
         const auto receiver = must(dpo::identity::load(k.receiver_cert, k.receiver_key), "receiver identity");
 
         std::cout << "## kurer-bench pack\n\nmachine: " << machine() << "\ndeflate level " << o.level
-                  << ", random (incompressible) documents, median of " << o.repeat
-                  << " runs (100 MB: " << std::max(1, o.repeat / 2) << ")\n\n";
+                  << ", medians of " << o.repeat * 4 << " runs (100 KB) and " << std::max(1, o.repeat / 2)
+                  << " (100 MB)\n\n";
         std::cout << "| document | pack+encrypt | decrypt+unpack | CMS encrypt kurer / openssl | "
                      "CMS decrypt kurer / openssl |\n|---|---|---|---|---|\n";
-        for (std::uint64_t bytes : {std::uint64_t(100) * 1000, std::uint64_t(100) * 1000 * 1000}) {
+        const std::pair<std::uint64_t, content> cases[] = {
+            {std::uint64_t(100) * 1000, content::random},
+            {std::uint64_t(100) * 1000, content::text},
+            {std::uint64_t(100) * 1000 * 1000, content::random},
+            {std::uint64_t(100) * 1000 * 1000, content::text}};
+        for (const auto& [bytes, kind] : cases) {
             const int repeat = bytes > 1000 * 1000 ? std::max(1, o.repeat / 2) : o.repeat * 4;
-            const auto r = measure(o, k, sender, receiver, bytes, repeat);
+            const auto r = measure(o, k, sender, receiver, bytes, kind, repeat);
             char line[512];
             std::snprintf(line, sizeof line,
                           "| %s | %.1f MB/s (%.3f s) | %.1f MB/s (%.3f s) | %.0f / %.0f MB/s = %.2fx | "
                           "%.0f / %.0f MB/s = %.2fx |\n",
-                          human(bytes).c_str(), mb_per_s(bytes, r.pack_s), r.pack_s,
-                          mb_per_s(bytes, r.open_s), r.open_s, mb_per_s(r.asic_bytes, r.our_encrypt_s),
+                          (human(bytes) + (kind == content::random ? " random" : " text")).c_str(),
+                          mb_per_s(bytes, r.pack_s), r.pack_s, mb_per_s(bytes, r.open_s), r.open_s,
+                          mb_per_s(r.asic_bytes, r.our_encrypt_s),
                           mb_per_s(r.asic_bytes, r.openssl_encrypt_s), r.openssl_encrypt_s / r.our_encrypt_s,
                           mb_per_s(r.asic_bytes, r.our_decrypt_s),
                           mb_per_s(r.asic_bytes, r.openssl_decrypt_s), r.openssl_decrypt_s / r.our_decrypt_s);
@@ -392,7 +425,8 @@ int pack_command(std::span<char* const> args) {
             const auto child =
                 run({self, "pack", "--level", std::to_string(o.level), "--rss-child", big_dir.string()},
                     o.dir / "child.out");
-            must(child, "the 1 GB child");
+            if (child.exit_code != 0)
+                throw std::runtime_error("the big-document child failed: " + child.out);
             std::cout << "\n"
                       << o.big_mib << " MiB document in a child process: " << child.out << "ru_maxrss_kib "
                       << child.max_rss_kib << "\n";

@@ -9,6 +9,7 @@
 #include <kurer/dpo/zip.hpp>
 
 #include <botan/base64.h>
+#include <botan/compression.h>
 #include <botan/hash.h>
 
 #include <algorithm>
@@ -198,6 +199,35 @@ private:
     std::size_t pos_ = 0;
 };
 
+// Whether deflate gains anything on this document, judged from its beginning.
+bool worth_deflating(const std::filesystem::path& file, std::uint64_t size) {
+    constexpr std::size_t sample = 128 * 1024;
+    if (size < 64 * 1024)
+        return true; // too small to matter either way
+    auto src = file_source::open(file);
+    if (!src)
+        return true;
+    Botan::secure_vector<std::uint8_t> buf(sample);
+    std::size_t got = 0;
+    while (got < buf.size()) {
+        auto n = src->read(std::span(buf.data() + got, buf.size() - got));
+        if (!n || *n == 0)
+            break;
+        got += *n;
+    }
+    buf.resize(got);
+    auto deflate = Botan::Compression_Algorithm::create("Deflate");
+    if (!deflate)
+        return true;
+    try {
+        deflate->start(1);
+        deflate->finish(buf);
+    } catch (const std::exception&) {
+        return true;
+    }
+    return buf.size() < got - got * 3 / 100;
+}
+
 result<void> check_document_names(const std::vector<asic_document>& documents) {
     if (documents.empty())
         return make_dpo_error(errc::document_invalid, "an ASiC-E needs at least one document");
@@ -271,9 +301,11 @@ result<asic_summary> write_asic(const std::filesystem::path& out, const std::vec
         !ok)
         return ok.error();
     for (std::size_t i = 0; i < documents.size(); ++i) {
-        auto ok = w.add_provider(documents[i].name,
-                                 std::make_unique<document_provider>(documents[i].file, *state, i + 1),
-                                 sizes[i], detail::compression::deflated, options.compression_level);
+        const bool deflate = !options.store_incompressible || worth_deflating(documents[i].file, sizes[i]);
+        auto ok = w.add_provider(
+            documents[i].name, std::make_unique<document_provider>(documents[i].file, *state, i + 1),
+            sizes[i], deflate ? detail::compression::deflated : detail::compression::stored,
+            options.compression_level);
         if (!ok)
             return ok.error();
     }

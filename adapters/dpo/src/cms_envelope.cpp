@@ -222,9 +222,9 @@ result<std::uint64_t> encrypt(byte_source& plaintext, byte_sink& out, const cert
     auto enc = envelope_encoder::create(recipient, options);
     if (!enc)
         return enc.error();
-    std::vector<std::uint8_t> in(64 * 1024);
+    std::vector<std::uint8_t> in(256 * 1024);
     std::vector<std::uint8_t> buf;
-    buf.reserve(80 * 1024);
+    buf.reserve(in.size() + in.size() / 200 + 4096);
     std::uint64_t written = 0;
     auto flush = [&]() -> result<void> {
         if (buf.empty())

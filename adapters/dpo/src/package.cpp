@@ -52,20 +52,27 @@ private:
 // framed on the way into sbd.zip, so the ciphertext never exists as a file of its own.
 class encrypting_provider final : public detail::entry_provider {
 public:
-    encrypting_provider(std::filesystem::path plaintext, certificate recipient, encrypt_options options)
+    encrypting_provider(std::filesystem::path plaintext, certificate recipient, encrypt_options options,
+                        envelope_encoder first)
         : plaintext_(std::move(plaintext))
         , recipient_(std::move(recipient))
-        , options_(options) {}
+        , options_(options)
+        , fresh_(std::move(first)) {}
 
     result<void> open() override {
         auto src = file_source::open(plaintext_);
         if (!src)
             return src.error();
         source_.emplace(std::move(*src));
-        auto enc = envelope_encoder::create(recipient_, options_);
-        if (!enc)
-            return enc.error();
-        encoder_.emplace(std::move(*enc));
+        if (fresh_) {
+            encoder_.emplace(std::move(*fresh_)); // the one whose size was announced
+            fresh_.reset();
+        } else {
+            auto enc = envelope_encoder::create(recipient_, options_); // libzip reopened the entry
+            if (!enc)
+                return enc.error();
+            encoder_.emplace(std::move(*enc));
+        }
         pending_.clear();
         pos_ = 0;
         finished_ = false;
@@ -101,6 +108,7 @@ private:
     std::filesystem::path plaintext_;
     certificate recipient_;
     encrypt_options options_;
+    std::optional<envelope_encoder> fresh_;
     std::optional<file_source> source_;
     std::optional<envelope_encoder> encoder_;
     std::vector<std::uint8_t> in_ = std::vector<std::uint8_t>(64 * 1024);
@@ -226,7 +234,8 @@ result<pack_result> pack(const sbd& document, const std::vector<pack_document>& 
         return ok.error();
     // Stored: ciphertext does not compress, and deflating it would only cost time.
     if (auto ok = writer->add_provider(
-            "asic.zip", std::make_unique<encrypting_provider>(asic_path, receiver, options.cms),
+            "asic.zip",
+            std::make_unique<encrypting_provider>(asic_path, receiver, options.cms, std::move(*sizing)),
             result.encrypted_bytes, detail::compression::stored);
         !ok)
         return ok.error();

@@ -1,5 +1,6 @@
-// The bounds every DPO reader enforces. Defaults fit the reference's 1 GB per message with room
-// for the manifests; a 0 switches that particular check off.
+// The bounds every DPO reader enforces. Defaults fit the reference's 1 GB per message
+// (difi.move.dpo.upload-size-limit) with room for what the container and the encryption add
+// (deflate of incompressible data, CMS framing, manifests); a 0 switches that check off.
 #pragma once
 
 #include <kurer/core/xml.hpp>
@@ -13,7 +14,7 @@ struct limits {
     // Zip containers (sbd.zip and the ASiC-E).
     std::uint64_t max_total_bytes = 1100ull * 1024 * 1024; // uncompressed, all entries together;
                                                            // also bounds the decrypted ASiC
-    std::uint64_t max_entry_bytes = 1024ull * 1024 * 1024; // uncompressed, one entry
+    std::uint64_t max_entry_bytes = 1100ull * 1024 * 1024; // uncompressed, one entry
     std::uint64_t max_entries = 1000;
     // Largest expansion (uncompressed / compressed) of one entry. Checked only for entries of
     // at least ratio_threshold_bytes uncompressed: a small XML file may compress 200:1 harmlessly.
