@@ -10,6 +10,8 @@
 #include <kurer/dpo/package.hpp>
 #include <kurer/dpo/zip.hpp>
 
+#include <cerrno>
+#include <cstdio>
 #include <sys/stat.h>
 
 namespace kurer::dpo {
@@ -136,17 +138,35 @@ result<void> add_broker_files(detail::zip_writer& w, const sbd& document, const 
     return {};
 }
 
-result<std::uint64_t> finish_package(detail::zip_writer& w, const std::filesystem::path& out, bool durable) {
+// Writes the archive inside the work directory, then moves it into place: after a crash the
+// only leftovers are work directories, which remove_pack_leftovers() finds by name.
+result<std::uint64_t> finish_package(detail::zip_writer& w, const std::filesystem::path& staged,
+                                     const std::filesystem::path& out, bool durable) {
     if (auto ok = w.close(); !ok)
         return ok.error();
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(staged, ec);
+    if (ec)
+        return make_dpo_error(errc::io_failure, "cannot stat " + staged.string() + ": " + ec.message());
+    if (durable)
+        if (auto ok = sync_file_and_directory(staged); !ok)
+            return ok.error();
+    if (::rename(staged.c_str(), out.c_str()) != 0) {
+        if (errno == EXDEV)
+            return make_dpo_error(errc::io_failure,
+                                  "the work directory must be on the same file system as " + out.string());
+        return io_error(errno, "cannot rename into", out);
+    }
     if (durable)
         if (auto ok = sync_file_and_directory(out); !ok)
             return ok.error();
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(out, ec);
-    if (ec)
-        return make_dpo_error(errc::io_failure, "cannot stat " + out.string() + ": " + ec.message());
     return size;
+}
+
+std::filesystem::path work_parent(const std::filesystem::path& out, const pack_options& options) {
+    if (!options.work_dir.empty())
+        return options.work_dir;
+    return out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
 }
 
 } // namespace
@@ -205,10 +225,7 @@ result<pack_result> pack(const sbd& document, const std::vector<pack_document>& 
         return make_dpo_error(errc::document_invalid,
                               "an arkivmelding message must contain arkivmelding.xml");
 
-    const auto parent = options.work_dir.empty()
-                            ? (out.has_parent_path() ? out.parent_path() : std::filesystem::path("."))
-                            : options.work_dir;
-    auto work = work_directory::create(parent);
+    auto work = work_directory::create(work_parent(out, options));
     if (!work)
         return work.error();
     const auto asic_path = work->path() / "asic.zip";
@@ -225,7 +242,8 @@ result<pack_result> pack(const sbd& document, const std::vector<pack_document>& 
     result.asic_bytes = asic->bytes;
     result.encrypted_bytes = sizing->encoded_size(asic->bytes);
 
-    auto writer = detail::zip_writer::create(out);
+    const auto staged = work->path() / "sbd.zip";
+    auto writer = detail::zip_writer::create(staged);
     if (!writer)
         return writer.error();
     if (auto ok = add_broker_files(*writer, document, options); !ok)
@@ -239,7 +257,7 @@ result<pack_result> pack(const sbd& document, const std::vector<pack_document>& 
             result.encrypted_bytes, detail::compression::stored);
         !ok)
         return ok.error();
-    auto size = finish_package(*writer, out, options.durable);
+    auto size = finish_package(*writer, staged, out, options.durable);
     if (!size)
         return size.error();
     result.bytes = *size;
@@ -250,19 +268,41 @@ result<pack_result> pack_receipt(const sbd& document, const std::filesystem::pat
                                  const pack_options& options) {
     if (auto ok = validate(document); !ok)
         return ok.error();
-    auto writer = detail::zip_writer::create(out);
+    auto work = work_directory::create(work_parent(out, options));
+    if (!work)
+        return work.error();
+    const auto staged = work->path() / "sbd.zip";
+    auto writer = detail::zip_writer::create(staged);
     if (!writer)
         return writer.error();
     if (auto ok = add_broker_files(*writer, document, options); !ok)
         return ok.error();
     if (auto ok = writer->add_buffer("sbd.json", to_json(document), detail::compression::deflated); !ok)
         return ok.error();
-    auto size = finish_package(*writer, out, options.durable);
+    auto size = finish_package(*writer, staged, out, options.durable);
     if (!size)
         return size.error();
     pack_result result;
     result.bytes = *size;
     return result;
+}
+
+result<std::size_t> remove_pack_leftovers(const std::filesystem::path& dir) {
+    std::size_t removed = 0;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const auto name = entry.path().filename().string();
+        if (!name.starts_with(".kurer-pack-") || !entry.is_directory())
+            continue;
+        std::filesystem::remove_all(entry.path(), ec);
+        if (ec)
+            return make_dpo_error(errc::io_failure,
+                                  "cannot remove " + entry.path().string() + ": " + ec.message());
+        ++removed;
+    }
+    if (ec)
+        return make_dpo_error(errc::io_failure, "cannot list " + dir.string() + ": " + ec.message());
+    return removed;
 }
 
 result<opened_package> open_package(const std::filesystem::path& sbd_zip, const limits& lim) {

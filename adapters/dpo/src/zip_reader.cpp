@@ -23,7 +23,7 @@ constexpr std::uint32_t sig_zip64_locator = 0x07064b50;
 constexpr std::size_t eocd_size = 22;
 constexpr std::size_t central_header_size = 46;
 constexpr std::size_t local_header_size = 30;
-constexpr std::uint64_t max_central_directory_bytes = 64ull * 1024 * 1024;
+constexpr std::uint64_t max_central_directory_bytes = 4ull * 1024 * 1024; // 1000 entries need ~100 KiB
 
 std::uint16_t le16(const std::uint8_t* p) {
     return static_cast<std::uint16_t>(p[0] | (p[1] << 8));

@@ -182,6 +182,20 @@ BOOST_AUTO_TEST_CASE(refuses_what_the_reference_would_refuse_to_send) {
         BOOST_TEST(!e.path().filename().string().starts_with(".kurer-pack-"), e.path());
 }
 
+BOOST_AUTO_TEST_CASE(leftovers_of_a_killed_pack_are_found_by_name) {
+    t::scratch_dir dir;
+    std::filesystem::create_directories(dir / ".kurer-pack-0d7c5a4e" / "x");
+    t::write_file(dir / ".kurer-pack-0d7c5a4e" / "x" / "asic.zip", "plaintext");
+    t::write_file(dir / "sbd.zip", "kept");
+    std::filesystem::create_directories(dir / "other");
+    auto removed = remove_pack_leftovers(dir.path());
+    BOOST_TEST_REQUIRE(removed.has_value());
+    BOOST_TEST(*removed == 1u);
+    BOOST_TEST(!std::filesystem::exists(dir / ".kurer-pack-0d7c5a4e"));
+    BOOST_TEST(std::filesystem::exists(dir / "sbd.zip"));
+    BOOST_TEST(std::filesystem::exists(dir / "other"));
+}
+
 BOOST_AUTO_TEST_CASE(open_skips_unknown_entries_and_names_a_missing_sbd) {
     t::scratch_dir dir;
     const auto json = to_json(arkivmelding());

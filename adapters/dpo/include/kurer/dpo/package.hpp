@@ -62,8 +62,17 @@ result<pack_result> pack(const sbd& document, const std::vector<pack_document>& 
                          const std::filesystem::path& out, const pack_options& options = {});
 
 // Packs an SBD with no documents (status, arkivmelding_kvittering).
+//
+// Both pack functions build everything inside a private directory `.kurer-pack-<uuid>` (0700)
+// in options.work_dir (default: beside `out`, which must be on the same file system) and
+// rename the finished sbd.zip into place, so `out` is either absent or complete, also after
+// kill -9. The directory is removed when the call returns.
 result<pack_result> pack_receipt(const sbd& document, const std::filesystem::path& out,
                                  const pack_options& options = {});
+
+// Removes the work directories a killed pack left in `dir`; returns how many. Call it at start-up,
+// before any pack runs in that directory.
+result<std::size_t> remove_pack_leftovers(const std::filesystem::path& dir);
 
 // Where the encrypted ASiC-E of a package is: the asic.zip entry of sbd.zip.
 struct asic_blob {
