@@ -10,24 +10,17 @@
 #include <csignal>
 #include <fcntl.h>
 #include <fstream>
+#include <poll.h>
 #include <spawn.h>
+#include <sys/inotify.h>
 #include <sys/wait.h>
-#include <thread>
+#include <unistd.h>
 
 extern char** environ;
 
 namespace t = kurer::testing;
 
-namespace {
-
-bool has_work_directory(const std::filesystem::path& dir) {
-    for (const auto& e : std::filesystem::directory_iterator(dir))
-        if (e.path().filename().string().starts_with(".kurer-pack-"))
-            return true;
-    return false;
-}
-
-} // namespace
+namespace {} // namespace
 
 BOOST_AUTO_TEST_SUITE(kurer_pack_crash)
 
@@ -64,6 +57,11 @@ BOOST_AUTO_TEST_CASE(killed_while_packing_leaves_no_package_and_removable_leftov
                                         (out_dir / "sbd.zip").string(),
                                         (dir / "arkivmelding.xml").string(),
                                         (dir / "stort.txt").string()};
+    // The event to kill at: the work directory appears, so packing is under way.
+    const int watch = inotify_init1(IN_CLOEXEC);
+    BOOST_TEST_REQUIRE(watch >= 0);
+    BOOST_TEST_REQUIRE(inotify_add_watch(watch, out_dir.c_str(), IN_CREATE) >= 0);
+
     std::vector<char*> args;
     for (const auto& a : argv)
         args.push_back(const_cast<char*>(a.c_str()));
@@ -75,15 +73,27 @@ BOOST_AUTO_TEST_CASE(killed_while_packing_leaves_no_package_and_removable_leftov
     BOOST_TEST_REQUIRE(posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ) == 0);
     posix_spawn_file_actions_destroy(&actions);
 
-    // The event: the work directory exists, so packing is under way.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     bool started = false;
-    while (std::chrono::steady_clock::now() < deadline && !(started = has_work_directory(out_dir))) {
-        int status = 0;
-        BOOST_TEST_REQUIRE(waitpid(pid, &status, WNOHANG) == 0, "kurer-pack ended before it was killed");
-        std::this_thread::yield();
+    while (!started && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{watch, POLLIN, 0};
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (::poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0))) <= 0)
+            break;
+        alignas(inotify_event) char buf[4096];
+        const ssize_t n = ::read(watch, buf, sizeof buf);
+        for (ssize_t off = 0; off < n;) {
+            const auto* ev = reinterpret_cast<const inotify_event*>(buf + off);
+            if (ev->len > 0 && std::string_view(ev->name).starts_with(".kurer-pack-"))
+                started = true;
+            off += static_cast<ssize_t>(sizeof(inotify_event) + ev->len);
+        }
     }
-    BOOST_TEST_REQUIRE(started);
+    ::close(watch);
+    BOOST_TEST_REQUIRE(started, "kurer-pack did not start packing within 30 s");
+    int early = 0;
+    BOOST_TEST_REQUIRE(waitpid(pid, &early, WNOHANG) == 0, "kurer-pack ended before it was killed");
     ::kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
