@@ -20,8 +20,6 @@ extern char** environ;
 
 namespace t = kurer::testing;
 
-namespace {} // namespace
-
 BOOST_AUTO_TEST_SUITE(kurer_pack_crash)
 
 BOOST_AUTO_TEST_CASE(killed_while_packing_leaves_no_package_and_removable_leftovers) {
