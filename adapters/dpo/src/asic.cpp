@@ -202,8 +202,8 @@ private:
 // Whether deflate gains anything on this document, judged from its beginning.
 bool worth_deflating(const std::filesystem::path& file, std::uint64_t size) {
     constexpr std::size_t sample = 128 * 1024;
-    if (size < 64 * 1024)
-        return true; // too small to matter either way
+    if (size < 1024 * 1024)
+        return true; // deflating it costs about as much as probing it
     auto src = file_source::open(file);
     if (!src)
         return true;

@@ -23,7 +23,7 @@ struct container {
 
     explicit container(asic_options options = {}) {
         t::write_file(dir / "arkivmelding.xml", "<arkivmelding>hei</arkivmelding>");
-        t::write_file(dir / "vedlegg.pdf", t::random_text(200000, 7));
+        t::write_file(dir / "vedlegg.pdf", t::random_text(1500000, 7));
         t::write_file(dir / "brev.txt", std::string(50000, 'x'));
         documents = {{dir / "arkivmelding.xml", "arkivmelding.xml", "application/xml"},
                      {dir / "vedlegg.pdf", "vedlegg.pdf", "application/pdf"},
@@ -177,7 +177,7 @@ BOOST_AUTO_TEST_CASE(verifies_what_it_writes) {
         BOOST_TEST_REQUIRE(r->documents.size() == 4u);
         BOOST_TEST(r->documents[2].name == "vedlegg.pdf");
         BOOST_TEST(r->documents[2].mime_type == "application/pdf");
-        BOOST_TEST(r->documents[2].bytes == 200000u);
+        BOOST_TEST(r->documents[2].bytes == 1500000u);
         BOOST_TEST(r->documents[2].digest_matches);
     }
 }

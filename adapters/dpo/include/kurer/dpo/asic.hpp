@@ -35,9 +35,9 @@ struct asic_options {
     digest_algorithm signature_digest = digest_algorithm::sha256; // sha1 mirrors the reference
     int compression_level = 6;                                    // zlib level of deflated entries
     std::optional<instant> now;                                   // signing time; the clock if unset
-    // Store, rather than deflate, a document whose first 128 KiB do not shrink by 3% at deflate
-    // level 1 (scanned PDFs, images, zips): deflating those costs most of the packing time and
-    // saves nothing. Readers accept either method; the reference deflates everything.
+    // Store, rather than deflate, a document of 1 MiB or more whose first 128 KiB do not shrink
+    // by 3% at deflate level 1 (scanned PDFs, images, zips): deflating those costs most of the
+    // packing time and saves nothing. Readers accept either method; the reference deflates all.
     bool store_incompressible = true;
 };
 
