@@ -42,6 +42,7 @@ Packs and opens DPO packages with documents of 100 KB and 100 MB (random bytes l
 PDF, and compressible text), compares kurer's CMS encryption and decryption of the same ASiC-E with
 `openssl cms`, and measures the peak RSS of a child process that packs and opens a document of
 --big-mib MiB (default 1024). DIR (default: a fresh folder under /tmp) needs about 5x that.
+--level sets the deflate level (default 6); --deflate-all deflates incompressible documents too.
 )";
 
 struct options {
@@ -50,6 +51,7 @@ struct options {
     std::uint64_t big_mib = 1024;
     bool big = true;
     int level = 6;
+    bool deflate_all = false;
 };
 
 struct process_result {
@@ -209,6 +211,7 @@ size_result measure(const options& o, const keys& k, const dpo::identity& sender
         {dir / "vedlegg.pdf", "vedlegg.pdf", "application/pdf"}};
     dpo::pack_options popts;
     popts.asic.compression_level = o.level;
+    popts.asic.store_incompressible = !o.deflate_all;
     popts.durable = false; // measure the work, not the disk's fsync
     size_result r;
     r.bytes = bytes;
@@ -369,6 +372,8 @@ int pack_command(std::span<char* const> args) {
             o.big = false;
         } else if (a == "--level") {
             o.level = std::stoi(value());
+        } else if (a == "--deflate-all") {
+            o.deflate_all = true;
         } else if (a == "--rss-child") {
             const fs::path dir = value();
             return rss_child(dir, o.level);
@@ -387,6 +392,7 @@ int pack_command(std::span<char* const> args) {
         const auto receiver = must(dpo::identity::load(k.receiver_cert, k.receiver_key), "receiver identity");
 
         std::cout << "## kurer-bench pack\n\nmachine: " << machine() << "\ndeflate level " << o.level
+                  << (o.deflate_all ? ", incompressible documents deflated too" : "")
                   << ", medians of " << o.repeat * 4 << " runs (100 KB) and " << std::max(1, o.repeat / 2)
                   << " (100 MB)\n\n";
         std::cout << "| document | pack+encrypt | decrypt+unpack | CMS encrypt kurer / openssl | "
