@@ -392,9 +392,8 @@ int pack_command(std::span<char* const> args) {
         const auto receiver = must(dpo::identity::load(k.receiver_cert, k.receiver_key), "receiver identity");
 
         std::cout << "## kurer-bench pack\n\nmachine: " << machine() << "\ndeflate level " << o.level
-                  << (o.deflate_all ? ", incompressible documents deflated too" : "")
-                  << ", medians of " << o.repeat * 4 << " runs (100 KB) and " << std::max(1, o.repeat / 2)
-                  << " (100 MB)\n\n";
+                  << (o.deflate_all ? ", incompressible documents deflated too" : "") << ", medians of "
+                  << o.repeat * 4 << " runs (100 KB) and " << std::max(1, o.repeat / 2) << " (100 MB)\n\n";
         std::cout << "| document | pack+encrypt | decrypt+unpack | CMS encrypt kurer / openssl | "
                      "CMS decrypt kurer / openssl |\n|---|---|---|---|---|\n";
         const std::pair<std::uint64_t, content> cases[] = {
