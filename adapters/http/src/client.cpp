@@ -706,6 +706,10 @@ client::statistics client::stats() const {
     return s;
 }
 
+asio::any_io_executor client::executor() const noexcept {
+    return impl_->executor;
+}
+
 const client_config& client::config() const noexcept {
     return impl_->config;
 }

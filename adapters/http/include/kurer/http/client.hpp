@@ -122,6 +122,7 @@ public:
     statistics stats() const;
 
     const client_config& config() const noexcept;
+    boost::asio::any_io_executor executor() const noexcept;
 
     struct impl;
 
