@@ -6,7 +6,9 @@
 
 #include <boost/json/object.hpp>
 
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
