@@ -1,0 +1,938 @@
+#include "detail/bodies.hpp"
+#include "detail/exchange_impl.hpp"
+#include "detail/io_errors.hpp"
+
+#include <kurer/http/range.hpp>
+#include <kurer/http/server.hpp>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_prefix.hpp>
+#include <boost/beast/core/buffers_range.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/chunk_encode.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/url/parse.hpp>
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace kurer::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+// ---------------------------------------------------------------------------------------------
+// reply and exchange
+
+reply reply::text(unsigned status, std::string body, std::string_view content_type) {
+    reply r;
+    r.status = status;
+    r.headers.set(bhttp::field::content_type, content_type);
+    r.body = body_source::from_string(std::move(body));
+    return r;
+}
+
+reply reply::json(unsigned status, std::string body) {
+    return text(status, std::move(body), "application/json");
+}
+
+reply reply::empty(unsigned status) {
+    reply r;
+    r.status = status;
+    return r;
+}
+
+verb exchange::method() const {
+    return impl_->head.method();
+}
+std::string_view exchange::method_string() const {
+    return impl_->head.method_string();
+}
+std::string_view exchange::target() const {
+    return impl_->head.target();
+}
+
+std::string_view exchange::path() const {
+    const std::string_view t = target();
+    return t.substr(0, t.find('?'));
+}
+
+const fields& exchange::headers() const {
+    return impl_->head;
+}
+
+std::string exchange::header(std::string_view name) const {
+    auto it = impl_->head.find(name);
+    return it == impl_->head.end() ? std::string() : std::string(it->value());
+}
+
+std::string exchange::param(std::string_view name) const {
+    for (const auto& [k, v] : impl_->params)
+        if (k == name)
+            return v;
+    return {};
+}
+
+std::optional<std::string> exchange::query(std::string_view name) const {
+    auto u = boost::urls::parse_origin_form(target());
+    if (!u)
+        return std::nullopt;
+    for (auto p : u->params())
+        if (p.key == name)
+            return std::string(p.value);
+    return std::nullopt;
+}
+
+std::string exchange::remote_address() const {
+    return impl_->remote;
+}
+bool exchange::keep_alive() const {
+    return impl_->keep_alive;
+}
+
+asio::awaitable<result<std::string>> exchange::read_body(std::uint64_t max_bytes) {
+    std::string body;
+    auto n = co_await impl_->read_body_into(
+        [&body](std::string_view chunk) -> result<void> {
+            body.append(chunk);
+            return {};
+        },
+        max_bytes != 0 ? max_bytes : impl_->config->max_body_bytes);
+    if (!n)
+        co_return n.error();
+    co_return body;
+}
+
+asio::awaitable<result<std::uint64_t>> exchange::read_body_to_file(std::filesystem::path path,
+                                                                   std::uint64_t max_bytes) {
+    auto fd = detail::open_sink_file(path, false);
+    if (!fd)
+        co_return fd.error();
+    detail::fd_sink_body::value_type file; // closes the descriptor
+    file.fd = *fd;
+    file.path = path.string();
+    auto n = co_await impl_->read_body_into(
+        [&file](std::string_view chunk) -> result<void> {
+            const char* p = chunk.data();
+            std::size_t left = chunk.size();
+            while (left > 0) {
+                const ssize_t w = ::write(file.fd, p, left);
+                if (w < 0) {
+                    if (errno == EINTR)
+                        continue;
+                    return make_http_error(errc::body_sink_failed,
+                                           "cannot write " + file.path + ": " + std::strerror(errno));
+                }
+                p += w;
+                left -= static_cast<std::size_t>(w);
+            }
+            return {};
+        },
+        max_bytes);
+    co_return n;
+}
+
+asio::awaitable<result<std::uint64_t>>
+exchange::read_body_chunks(std::function<result<void>(std::string_view)> on_chunk, std::uint64_t max_bytes) {
+    co_return co_await impl_->read_body_into(std::move(on_chunk), max_bytes);
+}
+
+void exchange::observe_body(std::function<void(std::string_view)> observer) {
+    impl_->observer = std::move(observer);
+}
+
+asio::awaitable<result<void>> exchange::send(reply r) {
+    co_return co_await impl_->send(std::move(r));
+}
+
+asio::awaitable<result<void>> exchange::send_file(std::filesystem::path path, std::string content_type,
+                                                  fields extra_headers) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        co_return co_await impl_->send(reply::text(404, "no such file\n"));
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    reply r;
+    r.headers = std::move(extra_headers);
+    r.headers.set(bhttp::field::accept_ranges, "bytes");
+    const auto range = parse_range(header("Range"), size);
+    switch (range.kind) {
+    case range_kind::unsatisfiable:
+        r.status = 416;
+        r.headers.set(bhttp::field::content_range, "bytes */" + std::to_string(size));
+        break;
+    case range_kind::satisfiable:
+        r.status = 206;
+        r.headers.set(bhttp::field::content_type, content_type);
+        r.headers.set(bhttp::field::content_range, content_range(range.range, size));
+        r.body.append_file(path, range.range.first, range.range.length());
+        break;
+    case range_kind::none:
+        r.status = 200;
+        r.headers.set(bhttp::field::content_type, content_type);
+        r.body.append_file(path, 0, size);
+        break;
+    }
+    co_return co_await impl_->send(std::move(r));
+}
+
+asio::awaitable<result<void>> exchange::start_chunked(unsigned status, fields headers) {
+    co_return co_await impl_->start_chunked(status, std::move(headers));
+}
+asio::awaitable<result<void>> exchange::write_chunk(std::string bytes) {
+    co_return co_await impl_->write_chunk(std::move(bytes));
+}
+asio::awaitable<result<void>> exchange::finish_chunked() {
+    co_return co_await impl_->finish_chunked();
+}
+
+bool exchange::replied() const {
+    return impl_->status_sent != 0;
+}
+unsigned exchange::status_sent() const {
+    return impl_->status_sent;
+}
+void exchange::reset_connection_after(std::uint64_t bytes) {
+    impl_->reset_after = bytes;
+}
+
+namespace detail {
+
+namespace {
+
+std::string json_escape(std::string_view s) {
+    std::string out;
+    out.reserve(s.size() + 2);
+    for (const char c : s) {
+        switch (c) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+void log_line(const server_config& config, std::string_view level, std::string_view message) {
+    const std::string line = "{\"level\":\"" + std::string(level) +
+                             "\",\"component\":\"http.server\",\"message\":\"" + json_escape(message) + "\"}";
+    if (config.log) {
+        config.log(line);
+    } else {
+        std::fprintf(stderr, "%s\n", line.c_str());
+    }
+}
+
+} // namespace detail
+
+// ---------------------------------------------------------------------------------------------
+// sessions
+
+namespace {
+
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
+using unix_stream = beast::basic_stream<asio::local::stream_protocol>;
+
+class session_base : public std::enable_shared_from_this<session_base> {
+public:
+    virtual ~session_base() = default;
+    virtual asio::awaitable<void> run() = 0;
+    virtual asio::any_io_executor executor() = 0;
+    // From any thread: cancels the handler's current wait and closes the connection.
+    void close() {
+        asio::post(executor(), [weak = weak_from_this()] {
+            if (auto self = weak.lock())
+                self->close_now();
+        });
+    }
+    asio::cancellation_signal cancel;
+
+protected:
+    virtual void close_now() = 0; // on the session's strand
+};
+
+} // namespace
+
+struct server::state : std::enable_shared_from_this<server::state> {
+    state(asio::any_io_executor ex, router r, server_config cfg)
+        : executor(ex)
+        , routes(std::move(r))
+        , config(std::move(cfg))
+        , strand(asio::make_strand(ex))
+        , slots(ex, std::max<std::size_t>(1, config.max_connections)) {}
+
+    asio::any_io_executor executor;
+    router routes;
+    server_config config;
+    asio::strand<asio::any_io_executor> strand; // the acceptors live here
+    // A semaphore: a connection holds one buffered element while it lives.
+    asio::experimental::concurrent_channel<void(boost::system::error_code)> slots;
+
+    std::mutex mutex;
+    std::map<std::uint64_t, std::weak_ptr<session_base>> sessions;
+    std::uint64_t next_id = 0;
+    std::vector<std::function<void()>> listener_closers;
+    bool stopped = false;
+    std::atomic<std::uint64_t> accepted{0};
+
+    bool stopped_flag() {
+        std::lock_guard lock(mutex);
+        return stopped;
+    }
+
+    void release_slot() {
+        slots.try_receive([](boost::system::error_code) {});
+    }
+
+    void start(std::shared_ptr<session_base> s, asio::any_io_executor session_executor) {
+        std::uint64_t id;
+        {
+            std::lock_guard lock(mutex);
+            id = next_id++;
+            sessions.emplace(id, s);
+            if (stopped) {
+                s->close();
+            }
+        }
+        auto& cancel_slot = s->cancel;
+        asio::co_spawn(session_executor, s->run(),
+                       asio::bind_cancellation_slot(cancel_slot.slot(), [self = shared_from_this(), id,
+                                                                         keep = s](std::exception_ptr e) {
+                           if (e) {
+                               try {
+                                   std::rethrow_exception(e);
+                               } catch (const std::exception& x) {
+                                   detail::log_line(self->config, "error",
+                                                    std::string("connection failed: ") + x.what());
+                               }
+                           }
+                           {
+                               std::lock_guard lock(self->mutex);
+                               self->sessions.erase(id);
+                           }
+                           self->release_slot();
+                       }));
+    }
+};
+
+namespace {
+
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+template <class Stream>
+class session final : public session_base, public detail::exchange_impl {
+public:
+    session(Stream stream, std::shared_ptr<server::state> st, std::string remote_address)
+        : stream_(std::move(stream))
+        , state_(std::move(st)) {
+        remote = std::move(remote_address);
+        config = &state_->config;
+    }
+
+    asio::any_io_executor executor() override { return stream_.get_executor(); }
+
+    void close_now() override {
+        must_close_ = true;
+        cancel.emit(asio::cancellation_type::terminal);
+        boost::system::error_code ignored;
+        beast::get_lowest_layer(stream_).socket().shutdown(asio::socket_base::shutdown_both, ignored);
+        beast::get_lowest_layer(stream_).close();
+    }
+
+    asio::awaitable<void> run() override {
+        const auto& cfg = state_->config;
+        if constexpr (is_tls<Stream>) {
+            arm(cfg.handshake_timeout);
+            auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server,
+                                                         asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                detail::log_line(cfg, "info", "TLS handshake with " + remote + " failed: " + ec.message());
+                co_return;
+            }
+        }
+        for (bool first = true; !must_close_; first = false) {
+            parser_.emplace();
+            parser_->header_limit(cfg.max_header_bytes);
+            parser_->body_limit(boost::none); // checked when the body is read
+            arm(first ? cfg.header_timeout : cfg.keep_alive_timeout);
+            auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_,
+                                                             asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                co_await on_header_error(ec, n);
+                break;
+            }
+            begin_request();
+            co_await handle_request();
+        }
+        co_await close_gracefully();
+    }
+
+    // exchange_impl
+
+    asio::awaitable<result<std::uint64_t>>
+    read_body_into(std::function<result<void>(std::string_view)> consumer, std::uint64_t limit) override {
+        if (body_ != body_state::unread)
+            co_return make_http_error(errc::invalid_request, "the request body was already read");
+        body_ = body_state::failed; // until it has been read completely
+        const auto length = parser_->content_length();
+        if (length && limit != 0 && *length > limit) {
+            must_close_ = true;
+            co_return make_http_error(errc::message_too_large, "request body of " + std::to_string(*length) +
+                                                                   " bytes exceeds the limit of " +
+                                                                   std::to_string(limit));
+        }
+        if (!continue_sent_ && status_sent == 0 &&
+            beast::iequals(head[bhttp::field::expect], "100-continue")) {
+            continue_sent_ = true;
+            static constexpr std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\n";
+            arm(state_->config.io_timeout);
+            auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(interim.data(), interim.size()),
+                                                      asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                must_close_ = true;
+                co_return detail::io_error(ec, "writing 100 Continue to " + remote);
+            }
+        }
+        bhttp::request_parser<detail::callback_sink_body> p{std::move(*parser_)};
+        auto& b = p.get().body();
+        b.limit = limit;
+        b.on_chunk = [this, &consumer](std::string_view chunk) -> result<void> {
+            if (observer)
+                observer(chunk);
+            return consumer(chunk);
+        };
+        if (limit != 0)
+            p.body_limit(limit);
+        else
+            p.body_limit(boost::none);
+        while (!p.is_done()) {
+            arm(state_->config.io_timeout);
+            auto [ec, n] =
+                co_await bhttp::async_read_some(stream_, buffer_, p, asio::as_tuple(asio::use_awaitable));
+            if (ec) {
+                must_close_ = true;
+                if (ec == make_error_code(errc::body_sink_failed) && b.failure)
+                    co_return *b.failure;
+                co_return detail::io_error(ec, "reading request body from " + remote);
+            }
+        }
+        body_ = body_state::read;
+        co_return b.received;
+    }
+
+    asio::awaitable<result<void>> send(reply r) override {
+        if (status_sent != 0)
+            co_return make_http_error(errc::invalid_request, "a response was already sent for this request");
+        auto source = detail::resolve(std::move(r.body));
+        if (!source)
+            co_return source.error();
+        status_sent = r.status;
+        const bool keep = decide_keep_alive(r.headers);
+        const auto& src = *source;
+        const bool no_body_status = r.status == 204 || r.status == 304 || r.status < 200;
+
+        if (head.method() == verb::head || no_body_status) {
+            bhttp::response<bhttp::empty_body> res;
+            fill_head(res, r.status, r.headers, keep);
+            if (!no_body_status && src.length && !src.chunked)
+                res.content_length(*src.length);
+            bhttp::serializer<false, bhttp::empty_body> sr{res};
+            co_return co_await finish_write(&sr, nullptr);
+        }
+        bhttp::response<detail::source_body> res;
+        fill_head(res, r.status, r.headers, keep);
+        res.body().source = std::make_shared<const detail::resolved_source>(std::move(*source));
+        const auto& s = *res.body().source;
+        if (s.chunked || !s.length)
+            res.chunked(true);
+        else
+            res.content_length(*s.length);
+        bhttp::serializer<false, detail::source_body> sr{res};
+        co_return co_await finish_write(&sr, res.body().failure.get());
+    }
+
+    asio::awaitable<result<void>> start_chunked(unsigned status, fields headers) override {
+        if (status_sent != 0)
+            co_return make_http_error(errc::invalid_request, "a response was already sent for this request");
+        status_sent = status;
+        chunking_ = true;
+        const bool keep = decide_keep_alive(headers);
+        bhttp::response<bhttp::empty_body> res;
+        fill_head(res, status, headers, keep);
+        res.chunked(true);
+        bhttp::serializer<false, bhttp::empty_body> sr{res};
+        arm(state_->config.io_timeout);
+        auto [ec, n] = co_await bhttp::async_write_header(stream_, sr, asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            must_close_ = true;
+            co_return detail::io_error(ec, "writing response head to " + remote);
+        }
+        co_return result<void>{};
+    }
+
+    asio::awaitable<result<void>> write_chunk(std::string bytes) override {
+        if (!chunking_ || chunks_done_)
+            co_return make_http_error(errc::invalid_request, "no chunked response is open");
+        if (bytes.empty())
+            co_return result<void>{}; // an empty chunk would end the stream
+        arm(state_->config.io_timeout);
+        auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk(asio::buffer(bytes)),
+                                                  asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            must_close_ = true;
+            co_return detail::io_error(ec, "writing to " + remote);
+        }
+        co_return result<void>{};
+    }
+
+    asio::awaitable<result<void>> finish_chunked() override {
+        if (!chunking_ || chunks_done_)
+            co_return make_http_error(errc::invalid_request, "no chunked response is open");
+        chunks_done_ = true;
+        arm(state_->config.io_timeout);
+        auto [ec, n] = co_await asio::async_write(stream_, bhttp::make_chunk_last(),
+                                                  asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            must_close_ = true;
+            co_return detail::io_error(ec, "writing to " + remote);
+        }
+        co_return result<void>{};
+    }
+
+private:
+    enum class body_state { unread, read, failed };
+
+    void arm(std::chrono::milliseconds timeout) {
+        auto& low = beast::get_lowest_layer(stream_);
+        if (timeout.count() > 0)
+            low.expires_after(timeout);
+        else
+            low.expires_never();
+    }
+
+    void begin_request() {
+        head = parser_->get().base();
+        keep_alive = parser_->keep_alive();
+        params.clear();
+        observer = nullptr;
+        reset_after.reset();
+        status_sent = 0;
+        body_ = body_state::unread;
+        chunking_ = false;
+        chunks_done_ = false;
+        continue_sent_ = false;
+        written_ = 0;
+    }
+
+    bool decide_keep_alive(const fields& reply_headers) {
+        const auto conn = reply_headers[bhttp::field::connection];
+        if (!keep_alive || beast::iequals(conn, "close") || state_->stopped_flag())
+            must_close_ = true;
+        return !must_close_;
+    }
+
+    template <class Message>
+    void fill_head(Message& res, unsigned status, const fields& headers, bool keep) {
+        res.version(11);
+        res.result(status);
+        for (const auto& f : headers)
+            res.set(f.name_string(), f.value());
+        res.keep_alive(keep);
+    }
+
+    template <class Serializer>
+    asio::awaitable<result<void>> finish_write(Serializer* sr, const std::string* source_failure) {
+        const auto ec = co_await write_message(sr);
+        if (!ec)
+            co_return result<void>{};
+        must_close_ = true;
+        if (ec == make_error_code(errc::body_source_failed) && source_failure)
+            co_return make_http_error(errc::body_source_failed, *source_failure);
+        co_return detail::io_error(ec, "writing response to " + remote);
+    }
+
+    template <class Serializer>
+    asio::awaitable<boost::system::error_code> write_message(Serializer* sr) {
+        while (!sr->is_done()) {
+            arm(state_->config.io_timeout);
+            if (!reset_after) {
+                auto [ec, n] =
+                    co_await bhttp::async_write_some(stream_, *sr, asio::as_tuple(asio::use_awaitable));
+                written_ += n;
+                if (ec)
+                    co_return ec;
+                continue;
+            }
+            // Fault injection: write at most reset_after bytes, then cut the connection.
+            boost::system::error_code ec;
+            std::vector<asio::const_buffer> buffers;
+            sr->next(ec, [&](boost::system::error_code&, const auto& bs) {
+                for (auto b : beast::buffers_range_ref(bs))
+                    buffers.emplace_back(b);
+            });
+            if (ec)
+                co_return ec;
+            const std::uint64_t left = *reset_after > written_ ? *reset_after - written_ : 0;
+            const std::size_t allowed =
+                static_cast<std::size_t>(std::min<std::uint64_t>(asio::buffer_size(buffers), left));
+            auto [wec, n] = co_await asio::async_write(stream_, beast::buffers_prefix(allowed, buffers),
+                                                       asio::as_tuple(asio::use_awaitable));
+            if (wec)
+                co_return wec;
+            written_ += n;
+            sr->consume(n);
+            if (written_ >= *reset_after) {
+                abort_connection();
+                co_return make_error_code(errc::connection_lost);
+            }
+        }
+        co_return boost::system::error_code{};
+    }
+
+    void abort_connection() {
+        auto& low = beast::get_lowest_layer(stream_);
+        boost::system::error_code ignored;
+        if constexpr (is_tls<Stream>)
+            low.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+        low.close();
+        must_close_ = true;
+        aborted_ = true;
+    }
+
+    asio::awaitable<void> on_header_error(boost::system::error_code ec, std::size_t n) {
+        const auto& cfg = state_->config;
+        const bool nothing = n == 0 && buffer_.size() == 0;
+        if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
+            (nothing && (ec == beast::error::timeout || ec == asio::error::operation_aborted ||
+                         ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset))) {
+            co_return; // the peer is done, or an idle keep-alive connection timed out
+        }
+        if (ec == bhttp::error::header_limit) {
+            co_await send_plain(431, "request header larger than " + std::to_string(cfg.max_header_bytes) +
+                                         " bytes\n");
+            co_return;
+        }
+        if (ec.category() == make_error_code(bhttp::error::end_of_stream).category()) {
+            co_await send_plain(400, "malformed request: " + ec.message() + "\n");
+            co_return;
+        }
+        detail::log_line(cfg, "info", "reading a request from " + remote + " failed: " + ec.message());
+    }
+
+    // Answers a request whose head could not be read, then the connection closes.
+    asio::awaitable<void> send_plain(unsigned status, std::string text) {
+        must_close_ = true;
+        bhttp::response<bhttp::string_body> res{static_cast<bhttp::status>(status), 11};
+        res.set(bhttp::field::content_type, "text/plain; charset=utf-8");
+        res.keep_alive(false);
+        res.body() = std::move(text);
+        res.prepare_payload();
+        arm(state_->config.io_timeout);
+        co_await bhttp::async_write(stream_, res, asio::as_tuple(asio::use_awaitable));
+    }
+
+    asio::awaitable<void> handle_request() {
+        const auto& cfg = state_->config;
+        std::string failure;
+        try {
+            co_await state_->routes.dispatch(exchange(this));
+        } catch (const std::exception& e) {
+            failure = e.what();
+        }
+        if (!failure.empty())
+            detail::log_line(cfg, "error",
+                             "handler for " + std::string(head.method_string()) + " " +
+                                 std::string(head.target()) + " failed: " + failure);
+        if (aborted_)
+            co_return;
+        if (chunking_ && !chunks_done_)
+            must_close_ = true; // an abandoned stream cannot be ended cleanly
+        if (status_sent == 0) {
+            auto r = co_await send(
+                reply::text(500, failure.empty() ? "the handler sent no response\n" : "internal error\n"));
+            (void)r;
+        }
+        if (body_ == body_state::unread && !must_close_) {
+            const bool has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
+            if (has_body) {
+                auto drained = co_await read_body_into([](std::string_view) -> result<void> { return {}; },
+                                                       cfg.max_body_bytes);
+                if (!drained)
+                    must_close_ = true;
+            }
+        }
+        if (!keep_alive)
+            must_close_ = true;
+    }
+
+    asio::awaitable<void> close_gracefully() {
+        auto& low = beast::get_lowest_layer(stream_);
+        if (aborted_ || !low.socket().is_open())
+            co_return;
+        if (body_ != body_state::read && status_sent != 0) {
+            // The client may still be sending a body we refused. Closing now would reset the
+            // connection and could destroy our answer in its receive buffer, so read and discard
+            // for a moment first ("lingering close").
+            constexpr std::uint64_t linger_bytes = 64 * 1024 * 1024;
+            low.expires_after(std::chrono::seconds(1));
+            std::uint64_t discarded = 0;
+            std::vector<char> scratch(64 * 1024);
+            while (discarded < linger_bytes) {
+                auto [ec, n] = co_await stream_.async_read_some(asio::buffer(scratch),
+                                                                asio::as_tuple(asio::use_awaitable));
+                if (ec)
+                    break;
+                discarded += n;
+            }
+            if (!low.socket().is_open())
+                co_return;
+        }
+        if constexpr (is_tls<Stream>) {
+            low.expires_after(std::chrono::seconds(1));
+            co_await stream_.async_shutdown(asio::as_tuple(asio::use_awaitable));
+        }
+        boost::system::error_code ignored;
+        low.socket().shutdown(asio::socket_base::shutdown_both, ignored);
+        low.close();
+    }
+
+    Stream stream_;
+    std::shared_ptr<server::state> state_;
+    beast::flat_buffer buffer_;
+    std::optional<bhttp::request_parser<bhttp::empty_body>> parser_;
+    body_state body_ = body_state::unread;
+    bool chunking_ = false;
+    bool chunks_done_ = false;
+    bool continue_sent_ = false;
+    bool must_close_ = false;
+    bool aborted_ = false;
+    std::uint64_t written_ = 0;
+};
+
+template <class Acceptor, class MakeSession>
+asio::awaitable<void> accept_loop(std::shared_ptr<server::state> st, std::shared_ptr<Acceptor> acceptor,
+                                  MakeSession make_session) {
+    for (;;) {
+        auto [sec] =
+            co_await st->slots.async_send(boost::system::error_code{}, asio::as_tuple(asio::use_awaitable));
+        if (sec)
+            co_return; // stopped
+        auto session_executor = asio::make_strand(st->executor);
+        auto [ec, socket] =
+            co_await acceptor->async_accept(session_executor, asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            st->release_slot();
+            if (ec == asio::error::operation_aborted || !acceptor->is_open())
+                co_return;
+            detail::log_line(st->config, "warning", "accept failed: " + ec.message());
+            // Out of descriptors, most likely: do not spin.
+            asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
+            co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+            continue;
+        }
+        ++st->accepted;
+        st->start(make_session(std::move(socket)), session_executor);
+    }
+}
+
+void log_exception(const std::shared_ptr<server::state>& st, std::exception_ptr e) {
+    if (!e)
+        return;
+    try {
+        std::rethrow_exception(e);
+    } catch (const std::exception& x) {
+        detail::log_line(st->config, "error", std::string("listener failed: ") + x.what());
+    }
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------
+// server
+
+server::server(asio::any_io_executor executor, router r, server_config config)
+    : state_(std::make_shared<state>(std::move(executor), std::move(r), std::move(config))) {}
+
+server::~server() {
+    stop();
+}
+
+result<tcp::endpoint> server::listen_tls(tcp::endpoint endpoint, asio::ssl::context& tls) {
+    auto acceptor = std::make_shared<tcp::acceptor>(state_->strand);
+    boost::system::error_code ec;
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec)
+        acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec)
+        acceptor->bind(endpoint, ec);
+    if (!ec)
+        acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return make_error(ec, "cannot listen on " + endpoint.address().to_string() + ":" +
+                                  std::to_string(endpoint.port()) + ": " + ec.message());
+    const auto bound = acceptor->local_endpoint();
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->listener_closers.push_back([acceptor, strand = state_->strand] {
+            asio::post(strand, [acceptor] {
+                boost::system::error_code ignored;
+                acceptor->close(ignored);
+            });
+        });
+    }
+    auto st = state_;
+    auto make = [st, ctx = &tls](tcp::socket socket) -> std::shared_ptr<session_base> {
+        boost::system::error_code e;
+        const auto peer = socket.remote_endpoint(e);
+        std::string remote = e ? "unknown" : peer.address().to_string() + ":" + std::to_string(peer.port());
+        return std::make_shared<session<tls_stream>>(tls_stream(beast::tcp_stream(std::move(socket)), *ctx),
+                                                     st, std::move(remote));
+    };
+    asio::co_spawn(state_->strand, accept_loop(st, acceptor, make),
+                   [st](std::exception_ptr e) { log_exception(st, e); });
+    return bound;
+}
+
+result<void> server::listen_unix(std::filesystem::path path, std::filesystem::perms mode) {
+    namespace fs = std::filesystem;
+    std::error_code fec;
+    const auto status = fs::symlink_status(path, fec);
+    if (!fec && fs::exists(status)) {
+        if (!fs::is_socket(status))
+            return make_error(make_error_code(boost::system::errc::file_exists),
+                              "cannot listen on " + path.string() +
+                                  ": a file that is not a socket is in the way");
+        fs::remove(path, fec);
+    }
+    using protocol = asio::local::stream_protocol;
+    auto acceptor = std::make_shared<protocol::acceptor>(state_->strand);
+    boost::system::error_code ec;
+    acceptor->open(protocol(), ec);
+    if (!ec)
+        acceptor->bind(protocol::endpoint(path.string()), ec);
+    if (!ec) {
+        // Before listen(): nobody can connect while the socket still has the umask's permissions.
+        fs::permissions(path, mode, fs::perm_options::replace, fec);
+        if (fec)
+            ec = boost::system::error_code(fec.value(), boost::system::system_category());
+    }
+    if (!ec)
+        acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return make_error(ec, "cannot listen on " + path.string() + ": " + ec.message());
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->listener_closers.push_back([acceptor, strand = state_->strand] {
+            asio::post(strand, [acceptor] {
+                boost::system::error_code ignored;
+                acceptor->close(ignored);
+            });
+        });
+    }
+    auto st = state_;
+    auto make = [st](protocol::socket socket) -> std::shared_ptr<session_base> {
+        return std::make_shared<session<unix_stream>>(unix_stream(std::move(socket)), st, "unix");
+    };
+    asio::co_spawn(state_->strand, accept_loop(st, acceptor, make),
+                   [st](std::exception_ptr e) { log_exception(st, e); });
+    return {};
+}
+
+void server::stop() {
+    std::vector<std::function<void()>> closers;
+    std::vector<std::shared_ptr<session_base>> live;
+    {
+        std::lock_guard lock(state_->mutex);
+        if (state_->stopped)
+            return;
+        state_->stopped = true;
+        closers.swap(state_->listener_closers);
+        for (auto& [id, weak] : state_->sessions)
+            if (auto s = weak.lock())
+                live.push_back(std::move(s));
+    }
+    state_->slots.close();
+    for (auto& c : closers)
+        c();
+    for (auto& s : live)
+        s->close();
+}
+
+std::size_t server::active_connections() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->sessions.size();
+}
+
+std::uint64_t server::connections_accepted() const {
+    return state_->accepted;
+}
+
+result<std::shared_ptr<asio::ssl::context>> make_server_tls(const std::filesystem::path& certificate_chain,
+                                                            const std::filesystem::path& private_key) {
+    auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+    boost::system::error_code ec;
+    ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression, ec);
+    SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);
+    ctx->use_certificate_chain_file(certificate_chain.string(), ec);
+    if (ec)
+        return make_error(ec,
+                          "cannot load TLS certificate " + certificate_chain.string() + ": " + ec.message());
+    ctx->use_private_key_file(private_key.string(), asio::ssl::context::pem, ec);
+    if (ec)
+        return make_error(ec, "cannot load TLS key " + private_key.string() + ": " + ec.message());
+    return ctx;
+}
+
+} // namespace kurer::http
