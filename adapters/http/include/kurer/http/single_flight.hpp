@@ -51,6 +51,8 @@ public:
         bool leader = false;
         {
             std::lock_guard lock(self->mutex);
+            if (++self->lookups_started % 256 == 0)
+                self->forget_expired();
             auto& e = self->entries[key];
             if (e.value && self->now() < e.expires)
                 co_return *e.value;
@@ -59,7 +61,6 @@ public:
                 leader = true;
             }
             e.waiters->push_back(waiter);
-            ++self->lookups_started;
         }
         if (leader) {
             ++self->fetches;
@@ -103,6 +104,12 @@ public:
         return state_->fetches;
     }
 
+    // Keys with an entry (cached or being fetched).
+    std::size_t size() const {
+        std::lock_guard lock(state_->mutex);
+        return state_->entries.size();
+    }
+
 private:
     using channel =
         boost::asio::experimental::concurrent_channel<void(boost::system::error_code, result<Value>)>;
@@ -123,6 +130,14 @@ private:
         std::map<std::string, entry> entries;
         std::uint64_t fetches = 0;
         std::uint64_t lookups_started = 0;
+
+        // Keeps the map bounded by the keys in use: drops expired values nobody is fetching.
+        void forget_expired() {
+            const auto t = now();
+            std::erase_if(entries, [t](const auto& kv) {
+                return !kv.second.waiters && (!kv.second.value || kv.second.expires <= t);
+            });
+        }
     };
 
     static boost::asio::awaitable<void> run_fetch(std::shared_ptr<state> self, std::string key,
@@ -136,6 +151,8 @@ private:
         std::shared_ptr<std::vector<std::shared_ptr<channel>>> waiters;
         {
             std::lock_guard lock(self->mutex);
+            if (++self->lookups_started % 256 == 0)
+                self->forget_expired();
             auto& e = self->entries[key];
             waiters = std::move(e.waiters);
             e.waiters.reset();
