@@ -168,7 +168,15 @@ exchange::read_body_chunks(std::function<result<void>(std::string_view)> on_chun
 }
 
 void exchange::observe_body(std::function<void(std::string_view)> observer) {
-    impl_->observer = std::move(observer);
+    if (!impl_->observer) {
+        impl_->observer = std::move(observer);
+        return;
+    }
+    impl_->observer = [first = std::move(impl_->observer),
+                       second = std::move(observer)](std::string_view chunk) {
+        first(chunk);
+        second(chunk);
+    };
 }
 
 asio::awaitable<result<void>> exchange::send(reply r) {
