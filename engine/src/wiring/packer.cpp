@@ -139,10 +139,19 @@ private:
                 if (d.primary == primary)
                     files.push_back({d.path, d.name, d.mime_type});
 
+        const auto senders_reference = m.senders_reference.empty() ? m.message_id : m.senders_reference;
+        if (files.empty()) {
+            // An SBD alone (an arkivmelding_kvittering, say): nothing to encrypt.
+            if (document.type() == "arkivmelding")
+                return invalid_message("documents: an arkivmelding needs at least arkivmelding.xml");
+            auto packed = dpo::pack_receipt(document, out, options(senders_reference));
+            if (!packed)
+                return packed.error();
+            return finish(out, *packed);
+        }
         auto receiver = dpo::certificate::from_pem(receiver_certificate_pem);
         if (!receiver)
             return receiver.error();
-        const auto senders_reference = m.senders_reference.empty() ? m.message_id : m.senders_reference;
         auto packed = dpo::pack(document, files, s_.identity, *receiver, out, options(senders_reference));
         if (!packed)
             return packed.error();

@@ -49,14 +49,14 @@ result<std::size_t> clean_package_directories(const std::filesystem::path& data_
     }
     // decrypt_asic writes the payload through ".<name>.<uuid>.tmp" and renames it: a kill in
     // between leaves the temporary, which nothing will ever finish.
-    if (std::filesystem::is_directory(in_dir, ec)) {
-        for (const auto& entry : std::filesystem::directory_iterator(in_dir, ec)) {
-            const auto name = entry.path().filename().string();
-            if (name.starts_with(".") && name.ends_with(".tmp") && entry.is_regular_file(ec)) {
-                if (std::filesystem::remove(entry.path(), ec))
-                    ++removed;
-            }
-        }
+    if (!std::filesystem::is_directory(in_dir, ec))
+        return removed;
+    for (const auto& entry : std::filesystem::directory_iterator(in_dir, ec)) {
+        const auto name = entry.path().filename().string();
+        std::error_code ignored;
+        if (name.starts_with(".") && name.ends_with(".tmp") && entry.is_regular_file(ignored) &&
+            std::filesystem::remove(entry.path(), ignored))
+            ++removed;
     }
     if (ec)
         return make_error(ec, "cannot clean " + in_dir.string() + ": " + ec.message(), retry::yes);
