@@ -9,7 +9,7 @@
 #include <fstream>
 #include <poll.h>
 #include <spawn.h>
-#include <sys/pidfd.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,7 +143,8 @@ result<daemon> daemon::start(const std::filesystem::path& config, const std::fil
     d.pid_ = p->pid;
     d.stdout_fd_ = p->out;
     d.log_ = log_file;
-    d.pidfd_ = ::pidfd_open(p->pid, 0);
+    d.pidfd_ = static_cast<int>(
+        ::syscall(SYS_pidfd_open, p->pid, 0)); // glibc 2.36 declares pidfd_open without C linkage
 
     const auto deadline = clock::now() + ready_timeout;
     std::string line;
