@@ -570,6 +570,7 @@ private:
         reset_after.reset();
         status_sent = 0;
         body_ = body_state::unread;
+        has_body_ = parser_->chunked() || parser_->content_length().value_or(0) > 0;
         chunking_ = false;
         chunks_done_ = false;
         continue_sent_ = false;
@@ -705,8 +706,7 @@ private:
             (void)r;
         }
         if (body_ == body_state::unread && !must_close_) {
-            const bool has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
-            if (has_body) {
+            if (has_body_) {
                 auto drained = co_await read_body_into([](std::string_view) -> result<void> { return {}; },
                                                        cfg.max_body_bytes);
                 if (!drained)
@@ -721,7 +721,7 @@ private:
         auto& low = beast::get_lowest_layer(stream_);
         if (aborted_ || !low.socket().is_open())
             co_return;
-        if (body_ != body_state::read && status_sent != 0) {
+        if (has_body_ && body_ != body_state::read && status_sent != 0) {
             // The client may still be sending a body we refused. Closing now would reset the
             // connection and could destroy our answer in its receive buffer, so read and discard
             // for a moment first ("lingering close").
@@ -753,6 +753,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::empty_body>> parser_;
     body_state body_ = body_state::unread;
+    bool has_body_ = false;
     bool chunking_ = false;
     bool chunks_done_ = false;
     bool continue_sent_ = false;
