@@ -49,8 +49,8 @@ public:
 
     // Declared first: everything below holds its executors and is destroyed before it.
     asio::io_context io;
-    asio::thread_pool blocking{1}; // grant signatures, SR signature checks
-    std::optional<http::client> http;
+    asio::thread_pool blocking{2}; // grant signatures, SR signature checks, broker XML and files
+    std::shared_ptr<http::client> http; // shared with the broker clients
     std::optional<maskinporten::token_provider> tokens;
     std::optional<service_registry::client> registry;
     adapter_observer observer;
@@ -72,6 +72,10 @@ struct packer_settings {
     adapter_observer observer;
 };
 std::shared_ptr<packer_port> make_packer_port(packer_settings settings);
+
+// The broker the config names, over the network's HTTPS client.
+result<std::shared_ptr<broker_port>> make_altinn2_broker(std::shared_ptr<network_impl> net,
+                                                         const daemon_config& config);
 
 // Reads the certificate and key files once (errors name the config field).
 struct own_keys {

@@ -99,7 +99,7 @@ result<wired> wire(const daemon_config& config, wiring_options options) {
     auto client = http::client::create(net->io.get_executor(), hc);
     if (!client)
         return make_error(config_errc::invalid, "ca_bundle: " + client.error().message);
-    net->http.emplace(std::move(*client));
+    net->http = std::make_shared<http::client>(std::move(*client));
 
     maskinporten::config mc;
     mc.token_url = config.maskinporten.token_url;
@@ -134,12 +134,20 @@ result<wired> wire(const daemon_config& config, wiring_options options) {
                                        config.broker.kind == broker_kind::altinn2, options.observer});
     if (options.broker) {
         w.ports.broker = std::move(options.broker);
+#ifdef KURER_HAVE_ALTINN2_CLIENT
+    } else if (config.broker.kind == broker_kind::altinn2) {
+        auto broker = make_altinn2_broker(net, config);
+        if (!broker) {
+            net->stop();
+            return broker.error();
+        }
+        w.ports.broker = std::move(*broker);
+#endif
     } else {
-        // The broker clients are being finished in their own modules; until one is in this build
-        // the daemon refuses to start rather than pretend to send.
+        // The Altinn 3 client is being finished in its own module; until it is in this build the
+        // daemon refuses to start rather than pretend to send.
         net->stop();
-        return make_error(config_errc::invalid, "broker.kind: \"" +
-                                                    std::string(to_string(config.broker.kind)) +
+        return make_error(config_errc::invalid, "broker.kind: \"" + std::string(to_string(config.broker.kind)) +
                                                     "\" has no broker client in this build yet");
     }
     return w;

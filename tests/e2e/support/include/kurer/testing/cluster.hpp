@@ -18,11 +18,15 @@
 
 #include <boost/json/object.hpp>
 
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace kurer::testing {
@@ -44,6 +48,10 @@ public:
     sandbox::child& sandbox() noexcept { return sandbox_; }
     std::filesystem::path config_file(const std::string& organization) const;
 
+    // The sandbox's control endpoints (/sandbox/faults, /sandbox/stats, ...) over TLS with its
+    // CA: the answer's JSON (null for an empty body); an error for a non-2xx answer.
+    result<boost::json::value> control(std::string method, std::string path, std::string body = {});
+
     // `kurer run --config orgs/<org>/kurer.json`; returns once its readiness line arrived. A
     // daemon of that organisation still running is an error (one store, one process).
     daemon& start_daemon(const std::string& organization);
@@ -62,6 +70,36 @@ private:
     std::map<std::string, daemon> daemons_;
     std::map<std::string, int> starts_;
     std::map<std::string, bool> tuned_;
+};
+
+// An end system on an embedded engine: takes every message that reaches its queue (peek, pop,
+// take) on its own thread, woken by the engine's transitions (no polling), and counts what it
+// took per messageId. The payload of each is kept as the file pop() named, copied to `keep_dir`
+// when one is given.
+class end_system {
+public:
+    explicit end_system(engine::engine& e, std::filesystem::path keep_dir = {});
+    ~end_system(); // stop()
+    void stop();
+
+    // Waits until `n` distinct messages were taken (or the timeout); returns whether they were.
+    bool wait_for_count(std::size_t n, std::chrono::milliseconds timeout);
+    std::map<std::string, int> taken() const; // messageId -> times taken
+    std::vector<std::string> errors() const;
+
+private:
+    void run();
+
+    engine::engine& engine_;
+    std::filesystem::path keep_dir_;
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    bool stopping_ = false;
+    std::uint64_t wakeups_ = 0;
+    std::map<std::string, int> taken_;
+    std::vector<std::string> errors_;
+    std::uint64_t subscription_ = 0;
+    std::thread thread_;
 };
 
 } // namespace kurer::testing
