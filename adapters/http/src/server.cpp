@@ -168,7 +168,15 @@ exchange::read_body_chunks(std::function<result<void>(std::string_view)> on_chun
 }
 
 void exchange::observe_body(std::function<void(std::string_view)> observer) {
-    impl_->observer = std::move(observer);
+    if (!impl_->observer) {
+        impl_->observer = std::move(observer);
+        return;
+    }
+    impl_->observer = [first = std::move(impl_->observer),
+                       second = std::move(observer)](std::string_view chunk) {
+        first(chunk);
+        second(chunk);
+    };
 }
 
 asio::awaitable<result<void>> exchange::send(reply r) {
@@ -571,6 +579,7 @@ private:
         reset_after.reset();
         status_sent = 0;
         body_ = body_state::unread;
+        has_body_ = parser_->chunked() || parser_->content_length().value_or(0) > 0;
         chunking_ = false;
         chunks_done_ = false;
         continue_sent_ = false;
@@ -706,8 +715,7 @@ private:
             (void)r;
         }
         if (body_ == body_state::unread && !must_close_) {
-            const bool has_body = parser_->chunked() || parser_->content_length().value_or(0) > 0;
-            if (has_body) {
+            if (has_body_) {
                 auto drained = co_await read_body_into([](std::string_view) -> result<void> { return {}; },
                                                        cfg.max_body_bytes);
                 if (!drained)
@@ -722,7 +730,7 @@ private:
         auto& low = beast::get_lowest_layer(stream_);
         if (aborted_ || !low.socket().is_open())
             co_return;
-        if (body_ != body_state::read && status_sent != 0) {
+        if (has_body_ && body_ != body_state::read && status_sent != 0) {
             // The client may still be sending a body we refused. Closing now would reset the
             // connection and could destroy our answer in its receive buffer, so read and discard
             // for a moment first ("lingering close").
@@ -754,6 +762,7 @@ private:
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::empty_body>> parser_;
     body_state body_ = body_state::unread;
+    bool has_body_ = false;
     bool chunking_ = false;
     bool chunks_done_ = false;
     bool continue_sent_ = false;

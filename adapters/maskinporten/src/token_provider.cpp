@@ -224,13 +224,17 @@ token_provider::~token_provider() = default;
 boost::asio::awaitable<result<access_token>> token_provider::get(token_request request) {
     auto self = impl_;
     const auto key = request.cache_key();
-    co_return co_await self->cache.get(
-        key, [self, request]() { return self->fetch(request); },
+    // Named, not temporaries: GCC 12 mis-destroys closures created inside a co_await expression.
+    http::single_flight_cache<access_token>::fetch_function fetch = [self, request]() {
+        return self->fetch(request);
+    };
+    http::single_flight_cache<access_token>::ttl_function ttl =
         [self](const access_token& t) -> std::chrono::steady_clock::duration {
-            // Renew refresh_margin before expiry, but keep a short-lived token for half its life at least.
-            const auto lifetime = t.expires_in - self->cfg.refresh_margin;
-            return std::max<std::chrono::steady_clock::duration>(lifetime, t.expires_in / 2);
-        });
+        // Renew refresh_margin before expiry, but keep a short-lived token for half its life at least.
+        const auto lifetime = t.expires_in - self->cfg.refresh_margin;
+        return std::max<std::chrono::steady_clock::duration>(lifetime, t.expires_in / 2);
+    };
+    co_return co_await self->cache.get(key, std::move(fetch), std::move(ttl));
 }
 
 boost::asio::awaitable<result<access_token>> token_provider::fetch(token_request request) {

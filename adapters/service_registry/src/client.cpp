@@ -152,19 +152,20 @@ struct client::impl {
         if (fresh)
             key_sets.invalidate("jwk");
         auto self = this;
-        co_return co_await key_sets.get(
-            "jwk",
+        http::single_flight_cache<std::string>::fetch_function fetch =
             [self]() -> boost::asio::awaitable<result<std::string>> {
-                auto resp = co_await self->get(self->cfg.url + "/jwk", false);
-                if (!resp)
-                    co_return resp.error();
-                if (resp->status != 200)
-                    co_return http::status_error(*resp, "Service Registry /jwk");
-                co_return std::move(resp->body);
-            },
+            auto resp = co_await self->get(self->cfg.url + "/jwk", false);
+            if (!resp)
+                co_return resp.error();
+            if (resp->status != 200)
+                co_return http::status_error(*resp, "Service Registry /jwk");
+            co_return std::move(resp->body);
+        };
+        http::single_flight_cache<std::string>::ttl_function ttl =
             [self](const std::string&) -> std::chrono::steady_clock::duration {
-                return self->cfg.cache_ttl;
-            });
+            return self->cfg.cache_ttl;
+        };
+        co_return co_await key_sets.get("jwk", std::move(fetch), std::move(ttl));
     }
 
     boost::asio::awaitable<result<std::string>> verified_payload(std::string body) {
@@ -215,6 +216,13 @@ struct client::impl {
         co_return http::status_error(*resp, what);
     }
 
+    http::single_flight_cache<identifier_resource>::ttl_function ttl() const {
+        const auto lifetime = cfg.cache_ttl;
+        return [lifetime](const identifier_resource&) -> std::chrono::steady_clock::duration {
+            return lifetime;
+        };
+    }
+
     static bool valid_identifier(std::string_view id) {
         return !id.empty() && id.size() <= 64 && id.find('/') == std::string_view::npos;
     }
@@ -263,11 +271,11 @@ boost::asio::awaitable<result<identifier_resource>> client::find(lookup l) {
     if (!query.empty())
         path += "?" + query;
     std::string what = "receiver " + l.identifier + (l.process.empty() ? "" : " for process " + l.process);
-    co_return co_await self->lookups.get(
-        key, [self, path, what]() { return self->fetch(path, what); },
-        [self](const identifier_resource&) -> std::chrono::steady_clock::duration {
-            return self->cfg.cache_ttl;
-        });
+    // Named, not temporaries: GCC 12 mis-destroys closures created inside a co_await expression.
+    http::single_flight_cache<identifier_resource>::fetch_function fetch = [self, path, what]() {
+        return self->fetch(path, what);
+    };
+    co_return co_await self->lookups.get(key, std::move(fetch), self->ttl());
 }
 
 boost::asio::awaitable<result<identifier_resource>> client::info(std::string identifier) {
@@ -275,11 +283,10 @@ boost::asio::awaitable<result<identifier_resource>> client::info(std::string ide
     if (!impl::valid_identifier(identifier))
         co_return make_error(errc::bad_request, "invalid identifier '" + identifier + "'");
     const std::string path = "/info/" + encode_segment(identifier);
-    co_return co_await self->lookups.get(
-        path, [self, path, identifier]() { return self->fetch(path, "organisation " + identifier); },
-        [self](const identifier_resource&) -> std::chrono::steady_clock::duration {
-            return self->cfg.cache_ttl;
-        });
+    http::single_flight_cache<identifier_resource>::fetch_function fetch = [self, path, identifier]() {
+        return self->fetch(path, "organisation " + identifier);
+    };
+    co_return co_await self->lookups.get(path, std::move(fetch), self->ttl());
 }
 
 boost::asio::awaitable<result<receiver>> client::resolve(lookup l, std::string document_type) {

@@ -390,6 +390,26 @@ BOOST_AUTO_TEST_CASE(transport_failures_are_retryable) {
     BOOST_TEST(refused.error().retryable);
 }
 
+BOOST_AUTO_TEST_CASE(a_cancelled_request_returns_at_once_and_drops_its_connection) {
+    using namespace asio::experimental::awaitable_operators;
+    fixture f;
+    auto c = f.make_client(); // request_timeout 30 s: only the cancellation can end this early
+    auto race = [&c, &f]() -> awaitable<bool> {
+        asio::steady_timer t(co_await asio::this_coro::executor, 100ms);
+        auto request = get(f.url("/silent"));
+        auto r = co_await (c.send(std::move(request)) || t.async_wait(use_awaitable));
+        co_return r.index() == 1;
+    };
+    const auto started = std::chrono::steady_clock::now();
+    BOOST_TEST(kurer::test::run(f.io, race(), 5s));
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 5s));
+    BOOST_TEST(f.wait_until([&] { return c.stats().open_connections == 0; }));
+    // The client is still usable.
+    auto ok = kurer::test::run(f.io, c.send(get(f.url("/hello/after"))));
+    BOOST_TEST_REQUIRE(ok.has_value(), ok.error().message);
+    BOOST_TEST(!ok->reused_connection);
+}
+
 BOOST_AUTO_TEST_CASE(a_failing_session_does_not_stop_the_listener) {
     fixture f;
     // Plain text on the TLS port, then a handler that throws.

@@ -81,6 +81,24 @@ BOOST_AUTO_TEST_CASE(concurrent_misses_share_one_fetch) {
     BOOST_TEST(fetch.fetches == 2);
 }
 
+BOOST_AUTO_TEST_CASE(expired_entries_are_forgotten) {
+    asio::io_context io;
+    fake_clock clock;
+    cache_type cache(io.get_executor(), [&] { return clock.now; });
+    gated_fetch fetch{io};
+    fetch.open = true;
+    for (int i = 0; i < 300; ++i) {
+        auto fetch_one = [&] {
+            return fetch();
+        };
+        auto r = kurer::test::run(
+            io, cache.get("key-" + std::to_string(i), fetch_one, [](const int&) { return 10s; }));
+        BOOST_TEST_REQUIRE(r.has_value());
+        clock.now += 1s; // each value lives 10 s, so at most ~10 stay fresh
+    }
+    BOOST_TEST(cache.size() < 60u);
+}
+
 BOOST_AUTO_TEST_CASE(errors_reach_every_waiter_and_are_not_cached) {
     asio::io_context io;
     cache_type cache(io.get_executor());

@@ -1,4 +1,10 @@
 // Running blocking work (RSA, fsync, zip, XML) off the I/O threads and awaiting its result.
+//
+// GCC 12 note for every coroutine in this project: a closure or aggregate created as a temporary
+// inside a co_await expression can be destroyed at the wrong address (a std::string captured in
+// it is freed from inside the coroutine frame). Name such objects first and std::move them in:
+//   auto work = [s = text] { return sign(s); };
+//   auto r = co_await run_blocking(pool, std::move(work));
 #pragma once
 
 #include <boost/asio/any_io_executor.hpp>
@@ -23,9 +29,11 @@ boost::asio::awaitable<std::invoke_result_t<F>> run_blocking(boost::asio::any_io
             co_return work();
         }
     }
-    co_return co_await boost::asio::co_spawn(
-        pool, [w = std::move(work)]() mutable -> boost::asio::awaitable<R> { co_return w(); },
-        boost::asio::use_awaitable);
+    // Named, not a temporary: GCC 12 mis-destroys closures created inside a co_await expression.
+    auto task = [w = std::move(work)]() mutable -> boost::asio::awaitable<R> {
+        co_return w();
+    };
+    co_return co_await boost::asio::co_spawn(pool, std::move(task), boost::asio::use_awaitable);
 }
 
 } // namespace kurer::http

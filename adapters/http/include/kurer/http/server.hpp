@@ -118,7 +118,7 @@ public:
     boost::asio::awaitable<result<std::uint64_t>>
     read_body_chunks(std::function<result<void>(std::string_view)> on_chunk, std::uint64_t max_bytes = 0);
     // Lets `observer` see every body byte read (by the handler or when discarding), e.g. to log
-    // the start of a body. Set before reading.
+    // the start of a body. Set before reading; several observers all see the bytes, in order.
     void observe_body(std::function<void(std::string_view)> observer);
 
     // Answering. Exactly one of send / send_file / start_chunked per request.

@@ -51,6 +51,8 @@ public:
         bool leader = false;
         {
             std::lock_guard lock(self->mutex);
+            if (++self->lookups_started % 256 == 0)
+                self->forget_expired();
             auto& e = self->entries[key];
             if (e.value && self->now() < e.expires)
                 co_return *e.value;
@@ -59,7 +61,6 @@ public:
                 leader = true;
             }
             e.waiters->push_back(waiter);
-            ++self->lookups_started;
         }
         if (leader) {
             ++self->fetches;
@@ -77,10 +78,10 @@ public:
                                       }
                                   });
         }
-        auto [ec, r] = co_await waiter->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
-        if (ec)
+        auto [ec, shared] = co_await waiter->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
+        if (ec || !shared)
             co_return make_http_error(errc::cancelled, "cancelled while waiting for " + key);
-        co_return std::move(r);
+        co_return *shared;
     }
 
     // Forgets the cached value (a fetch in flight still completes and is cached).
@@ -103,9 +104,17 @@ public:
         return state_->fetches;
     }
 
+    // Keys with an entry (cached or being fetched).
+    std::size_t size() const {
+        std::lock_guard lock(state_->mutex);
+        return state_->entries.size();
+    }
+
 private:
+    // One result shared by every waiter of a fetch: handed over as a pointer, copied out once each.
+    using shared_result = std::shared_ptr<const result<Value>>;
     using channel =
-        boost::asio::experimental::concurrent_channel<void(boost::system::error_code, result<Value>)>;
+        boost::asio::experimental::concurrent_channel<void(boost::system::error_code, shared_result)>;
 
     struct entry {
         std::optional<Value> value;
@@ -123,15 +132,24 @@ private:
         std::map<std::string, entry> entries;
         std::uint64_t fetches = 0;
         std::uint64_t lookups_started = 0;
+
+        // Keeps the map bounded by the keys in use: drops expired values nobody is fetching.
+        void forget_expired() {
+            const auto t = now();
+            std::erase_if(entries, [t](const auto& kv) {
+                return !kv.second.waiters && (!kv.second.value || kv.second.expires <= t);
+            });
+        }
     };
 
     static boost::asio::awaitable<void> run_fetch(std::shared_ptr<state> self, std::string key,
                                                   fetch_function fetch, ttl_function ttl) {
-        std::optional<result<Value>> r;
+        shared_result r;
         try {
-            r.emplace(co_await fetch());
+            r = std::make_shared<const result<Value>>(co_await fetch());
         } catch (const std::exception& e) {
-            r.emplace(make_http_error(errc::invalid_request, "fetching " + key + " failed: " + e.what()));
+            r = std::make_shared<const result<Value>>(
+                make_http_error(errc::invalid_request, "fetching " + key + " failed: " + e.what()));
         }
         std::shared_ptr<std::vector<std::shared_ptr<channel>>> waiters;
         {
@@ -149,7 +167,7 @@ private:
         }
         if (waiters)
             for (auto& w : *waiters)
-                w->try_send(boost::system::error_code{}, *r);
+                w->try_send(boost::system::error_code{}, r);
     }
 
     std::shared_ptr<state> state_;

@@ -1,0 +1,13 @@
+#include <kurer/sandbox/service.hpp>
+
+namespace kurer::sandbox {
+
+// Every service kurer-sandbox serves. A new service (the Altinn brokers) adds its line here.
+std::vector<std::unique_ptr<service>> make_services() {
+    std::vector<std::unique_ptr<service>> out;
+    out.push_back(make_maskinporten_service());
+    out.push_back(make_service_registry_service());
+    return out;
+}
+
+} // namespace kurer::sandbox
