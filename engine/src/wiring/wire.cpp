@@ -147,7 +147,8 @@ result<wired> wire(const daemon_config& config, wiring_options options) {
         // The Altinn 3 client is being finished in its own module; until it is in this build the
         // daemon refuses to start rather than pretend to send.
         net->stop();
-        return make_error(config_errc::invalid, "broker.kind: \"" + std::string(to_string(config.broker.kind)) +
+        return make_error(config_errc::invalid, "broker.kind: \"" +
+                                                    std::string(to_string(config.broker.kind)) +
                                                     "\" has no broker client in this build yet");
     }
     return w;
