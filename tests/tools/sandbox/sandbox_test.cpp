@@ -547,7 +547,7 @@ BOOST_AUTO_TEST_CASE(command_line_faults_and_a_clean_stop) {
     // The kurer.json written at start names the port actually used.
     const auto config = json::parse(read(sb.dir() / "orgs" / org_a / "kurer.json"));
     BOOST_TEST(config.at("maskinporten").at("token_url").as_string() == sb.base_url() + "/token");
-    sb.stop();
+    BOOST_TEST(sb.stop() == 0); // a clean exit on SIGTERM
     auto after = kurer::test::run(io, c.send(r));
     BOOST_TEST(after.has_error());
 }

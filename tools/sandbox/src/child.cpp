@@ -196,15 +196,17 @@ child::~child() {
     stop();
 }
 
-void child::stop() {
+int child::stop() {
     if (pid_ <= 0)
-        return;
+        return -1;
     ::kill(pid_, SIGTERM);
-    if (wait_exit(pid_, std::chrono::seconds(5)) == -2) {
+    int code = wait_exit(pid_, std::chrono::seconds(5));
+    if (code == -2) {
         ::kill(pid_, SIGKILL);
-        wait_exit(pid_, std::chrono::seconds(5));
+        code = wait_exit(pid_, std::chrono::seconds(5));
     }
     pid_ = -1;
+    return code;
 }
 
 void child::kill() {

@@ -36,8 +36,9 @@ public:
     child& operator=(child&& other) noexcept;
     ~child(); // stop()
 
-    // SIGTERM, then SIGKILL if it has not exited within 5 seconds.
-    void stop();
+    // SIGTERM, then SIGKILL if it has not exited within 5 seconds. Returns the exit code (128 +
+    // signal when killed by one), or -1 when it was not running.
+    int stop();
     // SIGKILL, no goodbye.
     void kill();
 
