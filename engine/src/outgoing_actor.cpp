@@ -31,8 +31,8 @@ std::string join(std::string_view a, std::string_view b) {
 }
 
 outgoing_message message_of(const storage::outgoing_record& r) {
-    return {r.message_id,    r.conversation_id, r.sender,   r.receiver,        r.process,
-            r.document_type, r.message_channel, r.deadline, r.business_message};
+    return {r.message_id,    r.conversation_id, r.sender,   r.receiver,         r.process,
+            r.document_type, r.message_channel, r.deadline, r.business_message, r.senders_reference};
 }
 
 } // namespace

@@ -70,7 +70,8 @@ struct outgoing_message {
     std::string document_type;
     std::string message_channel;
     time_point deadline{};
-    std::string business_message; // JSON
+    std::string business_message;  // JSON
+    std::string senders_reference; // the broker transfer's; Altinn 2 packages repeat it in manifest.xml
 };
 
 struct document {

@@ -1,0 +1,130 @@
+// `kurer run --config FILE`: load the config, start the engine, wait for SIGTERM or SIGINT, stop.
+#include "daemon.hpp"
+
+#include <kurer/core/version.hpp>
+#include <kurer/engine/engine.hpp>
+
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
+
+#include <csignal>
+#include <ctime>
+#include <iostream>
+#include <optional>
+#include <pthread.h>
+#include <string>
+#include <unistd.h>
+
+namespace kurer::daemon {
+namespace {
+
+namespace json = boost::json;
+using kurer::engine::log_level;
+
+std::string now_text() {
+    const auto now = std::chrono::system_clock::now();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+    const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    const auto n = std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char tail[8];
+    std::snprintf(tail, sizeof tail, ".%03dZ", static_cast<int>(ms));
+    return std::string(buf, n) + tail;
+}
+
+// The daemon's own lines, in the runner's format: {"time","level","msg",...}.
+void log(const engine::log_sink& sink, log_level level, std::string_view message, json::object fields = {}) {
+    json::object line;
+    line["time"] = now_text();
+    line["level"] = engine::to_string(level);
+    line["msg"] = message;
+    for (auto& [k, v] : fields)
+        line[k] = std::move(v);
+    sink(level, json::serialize(line));
+}
+
+constexpr std::string_view usage = "usage: kurer run --config FILE\n";
+
+std::optional<std::string> config_argument(std::span<char* const> args) {
+    if (args.size() == 2 && std::string_view(args[0]) == "--config")
+        return std::string(args[1]);
+    if (args.size() == 1 && std::string_view(args[0]).starts_with("--config="))
+        return std::string(std::string_view(args[0]).substr(9));
+    return std::nullopt;
+}
+
+bool is_config_error(const error& e) {
+    return e.code.category() == engine::config_category();
+}
+
+} // namespace
+
+int run(std::span<char* const> args) {
+    const auto file = config_argument(args);
+    if (!file || file->empty()) {
+        std::cerr << usage;
+        return exit_config;
+    }
+
+    // Signals are taken by sigwait below, in this thread only: block them before any thread
+    // exists so that every thread the engine starts inherits the mask.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    std::signal(SIGPIPE, SIG_IGN); // a closed stderr or socket is an error value, not a death
+
+    auto config = engine::load_config(*file);
+    if (!config) {
+        log(engine::stderr_log(log_level::debug), log_level::error, "configuration error",
+            {{"error", config.error().message}});
+        return exit_config;
+    }
+    const auto sink = engine::stderr_log(config->level);
+    log(sink, log_level::info, "starting",
+        {{"version", std::string(kurer::version())},
+         {"config", config->file.string()},
+         {"organization", config->runner.organization},
+         {"broker", std::string(engine::to_string(config->broker.kind))},
+         {"data_dir", config->runner.data_dir.string()},
+         {"pid", static_cast<std::int64_t>(::getpid())}});
+
+    engine::engine_options options;
+    options.log = sink;
+    const json::object ready_fields{{"organization", config->runner.organization},
+                                    {"admin_socket", config->admin_socket.string()}};
+    auto started = engine::engine::start(std::move(*config), std::move(options));
+    if (!started) {
+        log(sink, log_level::error, is_config_error(started.error()) ? "configuration error" : "cannot start",
+            {{"error", started.error().describe()}});
+        return is_config_error(started.error()) ? exit_config : exit_failure;
+    }
+    auto& kurer_engine = **started;
+
+    // The admin socket server starts here once it is in the build (issue 8):
+    //   auto admin = engine::admin_server::start(kurer_engine, kurer_engine.config());
+
+    log(sink, log_level::info, "running", ready_fields);
+    // The readiness line: the only thing kurer writes to stdout (docs/operations.md).
+    {
+        json::object ready = ready_fields;
+        ready["ready"] = true;
+        ready["pid"] = static_cast<std::int64_t>(::getpid());
+        std::cout << json::serialize(ready) << std::endl;
+    }
+
+    int signal = 0;
+    while (sigwait(&stop_signals, &signal) != 0) {
+    }
+    log(sink, log_level::info, "stopping on a signal",
+        {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    kurer_engine.stop();
+    log(sink, log_level::info, "stopped");
+    return exit_ok;
+}
+
+} // namespace kurer::daemon

@@ -1,0 +1,134 @@
+// `kurer run` as a process: a configuration mistake exits 2 before anything starts, with the
+// field named in a JSON log line on stderr, nothing on stdout, no data directory created and
+// no secret in the log.
+#include "wiring_fixture.hpp"
+
+#include <kurer/testing/paths.hpp>
+#include <kurer/testing/process.hpp>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using kurer::testing::org_a;
+using kurer::testing::org_b;
+using kurer::testing::spit;
+
+namespace {
+
+fs::path kurer_exe() {
+    return kurer::testing::executable("kurer");
+}
+
+kurer::testing::finished_process run(std::vector<std::string> args) {
+    auto r = kurer::testing::run_to_end(kurer_exe(), args, std::chrono::seconds(30));
+    BOOST_TEST_REQUIRE(r.has_value(), (r ? "" : r.error().message));
+    return *r;
+}
+
+// A config for org A in the fixture's directory, with `change` applied to its JSON.
+fs::path write_config(const kurer::testing::two_orgs& t, const std::function<void(json::object&)>& change,
+                      const std::string& certificate_of = org_a) {
+    json::object o{
+        {"organization", org_a},
+        {"data_dir", "data"},
+        {"admin_socket", "kurer.sock"},
+        {"certificate", "../" + certificate_of + "/cert.pem"},
+        {"private_key", "../" + certificate_of + "/key.pem"},
+        {"maskinporten", {{"token_url", "https://127.0.0.1:1/token"}, {"audience", "https://127.0.0.1:1/"}}},
+        {"service_registry", {{"url", "https://127.0.0.1:1/adressetjeneste"}}},
+        {"broker",
+         {{"kind", "altinn2"},
+          {"altinn2",
+           {{"basic_url", "https://127.0.0.1:1/b"},
+            {"streamed_url", "https://127.0.0.1:1/s"},
+            {"system_user", "100001"},
+            {"system_password", "very-secret-password"}}}}}};
+    change(o);
+    const auto dir = t.dir / "config";
+    fs::create_directories(dir);
+    const auto file = dir / "kurer.json";
+    spit(file, json::serialize(o));
+    return file;
+}
+
+// Every stderr line is a JSON object with time, level and msg; returns them.
+std::vector<json::object> log_lines(const std::string& err) {
+    std::vector<json::object> lines;
+    std::size_t at = 0;
+    while (at < err.size()) {
+        const auto end = err.find('\n', at);
+        const auto line = err.substr(at, end == std::string::npos ? std::string::npos : end - at);
+        at = end == std::string::npos ? err.size() : end + 1;
+        if (line.empty())
+            continue;
+        boost::system::error_code ec;
+        auto v = json::parse(line, ec);
+        BOOST_TEST_REQUIRE((!ec && v.is_object()), "not a JSON log line: " << line);
+        const auto& o = v.as_object();
+        BOOST_TEST((o.contains("time") && o.contains("level") && o.contains("msg")), line);
+        lines.push_back(o);
+    }
+    return lines;
+}
+
+void expect_config_error(const kurer::testing::finished_process& p, std::string_view names) {
+    BOOST_TEST(p.exit_code == 2);
+    BOOST_TEST(p.out.empty(), "stdout holds only the readiness line, and there is none: " << p.out);
+    const auto lines = log_lines(p.err);
+    BOOST_TEST_REQUIRE(!lines.empty());
+    const auto& last = lines.back();
+    BOOST_TEST(last.at("level").as_string() == "error");
+    BOOST_TEST(last.at("msg").as_string() == "configuration error");
+    const std::string error(last.at("error").as_string());
+    BOOST_TEST(error.find(names) != std::string::npos, error << " should name " << names);
+    BOOST_TEST(p.err.find("very-secret-password") == std::string::npos, "the password never reaches the log");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(daemon_process)
+
+BOOST_AUTO_TEST_CASE(usage_mistakes_exit_2) {
+    for (const auto& args :
+         std::vector<std::vector<std::string>>{{"run"}, {"run", "--config"}, {"start"}, {"run", "x.json"}}) {
+        const auto p = run(args);
+        BOOST_TEST(p.exit_code == 2);
+        BOOST_TEST(p.err.find("usage: kurer run --config FILE") != std::string::npos, p.err);
+        BOOST_TEST(p.out.empty());
+    }
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_config_file_is_named) {
+    kurer::testing::scratch_dir dir;
+    const auto p = run({"run", "--config", (dir / "absent.json").string()});
+    expect_config_error(p, "absent.json");
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_field_is_named_and_nothing_starts) {
+    kurer::testing::two_orgs t;
+    const auto file = write_config(t, [](json::object& o) {
+        o["broker"].as_object()["altinn2"].as_object()["service_edition"] = "270815";
+    });
+    expect_config_error(run({"run", "--config", file.string()}),
+                        "broker.altinn2.service_edition: expected an integer");
+    BOOST_TEST(!fs::exists(file.parent_path() / "data"), "the store is not created for a config that fails");
+
+    const auto typo = write_config(t, [](json::object& o) { o["polling_intervall_ms"] = 1000; });
+    expect_config_error(run({"run", "--config=" + typo.string()}), "polling_intervall_ms: unknown member");
+}
+
+BOOST_AUTO_TEST_CASE(certificate_problems_are_config_errors) {
+    kurer::testing::two_orgs t;
+    const auto absent = write_config(t, [](json::object& o) { o["certificate"] = "nowhere.pem"; });
+    expect_config_error(run({"run", "--config", absent.string()}), "certificate: ");
+
+    const auto someone_elses = write_config(
+        t, [](json::object&) {}, org_b);
+    expect_config_error(run({"run", "--config", someone_elses.string()}),
+                        std::string("organisation ") + org_b);
+    BOOST_TEST(!fs::exists(someone_elses.parent_path() / "data"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
