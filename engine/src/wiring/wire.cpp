@@ -130,6 +130,7 @@ result<wired> wire(const daemon_config& config, wiring_options options) {
     w.network = net;
     w.ports.token = make_token_port(net);
     w.ports.resolver = make_resolver_port(net);
+    w.capabilities = make_capabilities_lookup(net);
     w.ports.packer = make_packer_port({std::move(*id), config.runner.organization, config.digest,
                                        config.broker.kind == broker_kind::altinn2, options.observer});
     if (options.broker) {
