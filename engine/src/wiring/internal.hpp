@@ -77,6 +77,8 @@ std::shared_ptr<packer_port> make_packer_port(packer_settings settings);
 // The broker the config names, over the network's HTTPS client.
 result<std::shared_ptr<broker_port>> make_altinn2_broker(std::shared_ptr<network_impl> net,
                                                          const daemon_config& config);
+result<std::shared_ptr<broker_port>> make_altinn3_broker(std::shared_ptr<network_impl> net,
+                                                         const daemon_config& config);
 
 // Reads the certificate and key files once (errors name the config field).
 struct own_keys {

@@ -135,22 +135,14 @@ result<wired> wire(const daemon_config& config, wiring_options options) {
                                        config.broker.kind == broker_kind::altinn2, options.observer});
     if (options.broker) {
         w.ports.broker = std::move(options.broker);
-#ifdef KURER_HAVE_ALTINN2_CLIENT
-    } else if (config.broker.kind == broker_kind::altinn2) {
-        auto broker = make_altinn2_broker(net, config);
+    } else {
+        auto broker = config.broker.kind == broker_kind::altinn2 ? make_altinn2_broker(net, config)
+                                                                 : make_altinn3_broker(net, config);
         if (!broker) {
             net->stop();
             return broker.error();
         }
         w.ports.broker = std::move(*broker);
-#endif
-    } else {
-        // The Altinn 3 client is being finished in its own module; until it is in this build the
-        // daemon refuses to start rather than pretend to send.
-        net->stop();
-        return make_error(config_errc::invalid, "broker.kind: \"" +
-                                                    std::string(to_string(config.broker.kind)) +
-                                                    "\" has no broker client in this build yet");
     }
     return w;
 }
