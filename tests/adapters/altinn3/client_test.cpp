@@ -429,4 +429,30 @@ BOOST_AUTO_TEST_CASE(the_list_holds_the_newest_hundred_and_a_failed_transfer_is_
     BOOST_TEST(!through_facade.error().retryable);
 }
 
+BOOST_AUTO_TEST_CASE(transfers_survive_a_sandbox_restart) {
+    kurer::testing::scratch_dir dir;
+    auto sb =
+        sandbox::child::start(kurer::testing::executable("kurer-sandbox"), dir / "sb", {.broker = "altinn3"})
+            .value();
+    std::string id;
+    std::filesystem::path file;
+    {
+        test_context t(&sb);
+        auto alice = t.make_party(sender_org);
+        file = dir / "restart.zip";
+        fs::copy_file(t.write_file("restart.zip", 5000), file);
+        id = t.send(alice, receiver_org, file);
+    }
+    BOOST_TEST(sb.stop() == 0);
+    sb = sandbox::child::start(kurer::testing::executable("kurer-sandbox"), dir / "sb", {.initialize = false})
+             .value();
+    test_context t(&sb);
+    auto bob = t.make_party(receiver_org);
+    t.wait_published(bob, id);
+    const auto to = t.scratch / "after-restart.zip";
+    BOOST_TEST_REQUIRE(t.run(bob.broker->download(id, to)).has_value());
+    BOOST_TEST((read_all(to) == read_all(file)));
+    BOOST_TEST_REQUIRE(t.run(bob.broker->confirm(id)).has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
