@@ -49,7 +49,7 @@ public:
 
     // Declared first: everything below holds its executors and is destroyed before it.
     asio::io_context io;
-    asio::thread_pool blocking{2}; // grant signatures, SR signature checks, broker XML and files
+    asio::thread_pool blocking{2};      // grant signatures, SR signature checks, broker XML and files
     std::shared_ptr<http::client> http; // shared with the broker clients
     std::optional<maskinporten::token_provider> tokens;
     std::optional<service_registry::client> registry;
@@ -63,6 +63,7 @@ private:
 
 std::shared_ptr<token_port> make_token_port(std::shared_ptr<network_impl> net);
 std::shared_ptr<resolver_port> make_resolver_port(std::shared_ptr<network_impl> net);
+capabilities_lookup make_capabilities_lookup(std::shared_ptr<network_impl> net);
 
 struct packer_settings {
     dpo::identity identity;
