@@ -407,6 +407,25 @@ result<std::optional<incoming_view>> runner::find_incoming(const std::string& re
     return std::optional<incoming_view>(incoming_view{std::move(**r), std::move(*h)});
 }
 
+result<std::optional<incoming_view>>
+runner::find_incoming_by_message_id(const std::string& message_id) const {
+    auto& rt = *impl_;
+    if (!rt.store)
+        return stopped();
+    auto reference = rt.store->incoming_by_message_id(message_id);
+    if (!reference)
+        return reference.error();
+    if (!*reference)
+        return std::optional<incoming_view>();
+    return find_incoming(**reference);
+}
+
+result<std::vector<std::string>> runner::list_incoming(sm::incoming_state state, std::size_t limit) const {
+    if (!impl_->store)
+        return stopped();
+    return impl_->store->list(storage::record_kind::incoming, static_cast<std::uint8_t>(state), limit);
+}
+
 result<std::vector<std::string>> runner::list_outgoing(sm::outgoing_state state, std::size_t limit) const {
     if (!impl_->store)
         return stopped();
@@ -493,8 +512,13 @@ asio::awaitable<result<std::optional<inbox_message>>> runner::peek(peek_filter f
     for (int round = 0; round < 64; ++round) {
         std::optional<storage::incoming_record> candidate;
         auto scanned = rt.store->scan_inbox([&](const storage::incoming_record& r) {
-            if (skip.contains(r.reference) || (!filter.process.empty() && r.process != filter.process) ||
-                (!filter.conversation_id.empty() && r.conversation_id != filter.conversation_id))
+            const auto differs = [](const std::string& wanted, const std::string& actual) {
+                return !wanted.empty() && wanted != actual;
+            };
+            if (skip.contains(r.reference) || differs(filter.process, r.process) ||
+                differs(filter.conversation_id, r.conversation_id) ||
+                differs(filter.message_id, r.message_id) || differs(filter.sender, r.sender) ||
+                differs(filter.receiver, r.receiver))
                 return true;
             std::lock_guard lock(rt.claims_mutex);
             if (!rt.peeking.insert(r.reference).second)

@@ -456,4 +456,35 @@ BOOST_AUTO_TEST_CASE(open_refuses_a_config_it_cannot_run_with) {
     BOOST_TEST((idle->submit_blocking(message_to(org_b)).error().code == errc::stopping));
 }
 
+BOOST_AUTO_TEST_CASE(peek_filters_by_message_id_and_sender_and_incoming_messages_are_found_by_message_id) {
+    two_engines e;
+    const auto first = message_to(org_b);
+    const auto second = message_to(org_b);
+    BOOST_TEST_REQUIRE(e.a->submit_blocking(first).has_value());
+    BOOST_TEST_REQUIRE(e.a->submit_blocking(second).has_value());
+    BOOST_TEST_REQUIRE(e.b_seen.wait([&] { return e.b->list_inbox().value().size() == 2u; }));
+
+    peek_filter other_sender;
+    other_sender.sender = "910000001";
+    BOOST_TEST(!e.b->peek_blocking(other_sender).value().has_value(), "nothing from that sender");
+    peek_filter by_id;
+    by_id.message_id = second.message_id;
+    by_id.sender = org_a;
+    by_id.receiver = org_b;
+    auto peeked = e.b->peek_blocking(by_id).value();
+    BOOST_TEST_REQUIRE(peeked.has_value());
+    BOOST_TEST(peeked->message_id == second.message_id, "the filter skips the older message");
+
+    auto view = e.b->find_incoming_by_message_id(second.message_id).value();
+    BOOST_TEST_REQUIRE(view.has_value());
+    BOOST_TEST((view->record.machine.state == sm::incoming_state::locked));
+    BOOST_TEST(view->record.reference == peeked->reference);
+    BOOST_TEST(!e.b->find_incoming_by_message_id(kurer::random_uuid()).value().has_value());
+
+    const auto locked = e.b->list_incoming(sm::incoming_state::locked).value();
+    BOOST_TEST_REQUIRE(locked.size() == 1u);
+    BOOST_TEST(locked[0] == peeked->reference);
+    BOOST_TEST(e.b->list_incoming(sm::incoming_state::queued).value().size() == 1u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -291,6 +291,7 @@ namespace {
 
 using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 using unix_stream = beast::basic_stream<asio::local::stream_protocol>;
+using plain_stream = beast::tcp_stream;
 
 class session_base : public std::enable_shared_from_this<session_base> {
 public:
@@ -653,7 +654,7 @@ private:
     void abort_connection() {
         auto& low = beast::get_lowest_layer(stream_);
         boost::system::error_code ignored;
-        if constexpr (is_tls<Stream>)
+        if constexpr (!std::is_same_v<Stream, unix_stream>) // TCP: reset, not FIN
             low.socket().set_option(asio::socket_base::linger(true, 0), ignored);
         low.close();
         must_close_ = true;
@@ -818,8 +819,11 @@ server::~server() {
     stop();
 }
 
-result<tcp::endpoint> server::listen_tls(tcp::endpoint endpoint, asio::ssl::context& tls) {
-    auto acceptor = std::make_shared<tcp::acceptor>(state_->strand);
+namespace {
+
+result<std::shared_ptr<tcp::acceptor>> bind_tcp(const std::shared_ptr<server::state>& st,
+                                                tcp::endpoint endpoint) {
+    auto acceptor = std::make_shared<tcp::acceptor>(st->strand);
     boost::system::error_code ec;
     acceptor->open(endpoint.protocol(), ec);
     if (!ec)
@@ -831,25 +835,54 @@ result<tcp::endpoint> server::listen_tls(tcp::endpoint endpoint, asio::ssl::cont
     if (ec)
         return make_error(ec, "cannot listen on " + endpoint.address().to_string() + ":" +
                                   std::to_string(endpoint.port()) + ": " + ec.message());
-    const auto bound = acceptor->local_endpoint();
     {
-        std::lock_guard lock(state_->mutex);
-        state_->listener_closers.push_back([acceptor, strand = state_->strand] {
+        std::lock_guard lock(st->mutex);
+        st->listener_closers.push_back([acceptor, strand = st->strand] {
             asio::post(strand, [acceptor] {
                 boost::system::error_code ignored;
                 acceptor->close(ignored);
             });
         });
     }
+    return acceptor;
+}
+
+std::string remote_of(const tcp::socket& socket) {
+    boost::system::error_code e;
+    const auto peer = socket.remote_endpoint(e);
+    return e ? "unknown" : peer.address().to_string() + ":" + std::to_string(peer.port());
+}
+
+} // namespace
+
+result<tcp::endpoint> server::listen_tls(tcp::endpoint endpoint, asio::ssl::context& tls) {
+    auto acceptor = bind_tcp(state_, endpoint);
+    if (!acceptor)
+        return acceptor.error();
+    const auto bound = (*acceptor)->local_endpoint();
     auto st = state_;
     auto make = [st, ctx = &tls](tcp::socket socket) -> std::shared_ptr<session_base> {
-        boost::system::error_code e;
-        const auto peer = socket.remote_endpoint(e);
-        std::string remote = e ? "unknown" : peer.address().to_string() + ":" + std::to_string(peer.port());
+        auto remote = remote_of(socket);
         return std::make_shared<session<tls_stream>>(tls_stream(beast::tcp_stream(std::move(socket)), *ctx),
                                                      st, std::move(remote));
     };
-    asio::co_spawn(state_->strand, accept_loop(st, acceptor, make),
+    asio::co_spawn(state_->strand, accept_loop(st, *acceptor, make),
+                   [st](std::exception_ptr e) { log_exception(st, e); });
+    return bound;
+}
+
+result<tcp::endpoint> server::listen_plain(tcp::endpoint endpoint) {
+    auto acceptor = bind_tcp(state_, endpoint);
+    if (!acceptor)
+        return acceptor.error();
+    const auto bound = (*acceptor)->local_endpoint();
+    auto st = state_;
+    auto make = [st](tcp::socket socket) -> std::shared_ptr<session_base> {
+        auto remote = remote_of(socket);
+        return std::make_shared<session<plain_stream>>(plain_stream(std::move(socket)), st,
+                                                       std::move(remote));
+    };
+    asio::co_spawn(state_->strand, accept_loop(st, *acceptor, make),
                    [st](std::exception_ptr e) { log_exception(st, e); });
     return bound;
 }

@@ -105,6 +105,9 @@ struct inbox_message {
 struct peek_filter {
     std::string process;         // "" = any
     std::string conversation_id; // "" = any
+    std::string message_id;      // "" = any
+    std::string sender;          // 9 digits; "" = any
+    std::string receiver;        // 9 digits; "" = any
 };
 
 struct runner_stats {
@@ -162,6 +165,11 @@ public:
     result<void> take_blocking(std::string message_id);
     result<std::vector<inbox_message>> list_inbox(std::size_t limit = 0) const;
     result<std::optional<incoming_view>> find_incoming(const std::string& reference) const;
+    // The incoming message that stored this messageId (not its duplicates), with its history.
+    result<std::optional<incoming_view>> find_incoming_by_message_id(const std::string& message_id) const;
+    // Broker references of incoming files in one state (as list_outgoing does for outgoing).
+    result<std::vector<std::string>> list_incoming(statemachine::incoming_state state,
+                                                   std::size_t limit = 0) const;
 
     // ---- observation
     // Called on a runner thread after each transition is durable. Keep it short (copy, post);

@@ -1,5 +1,5 @@
 // HTTP/1.1 server toolkit: a router of (method, path pattern) -> coroutine handler, run over
-// TLS on TCP or over a plain Unix domain socket.
+// TLS on TCP or over a plain Unix domain socket (or plain TCP, for loopback listeners).
 //
 //   http::router r;
 //   r.add(http::verb::get, "/adressetjeneste/identifier/{id}", [](http::exchange ex) -> asio::awaitable<void>
@@ -187,6 +187,9 @@ public:
     // The TLS context must outlive the server.
     result<boost::asio::ip::tcp::endpoint> listen_tls(boost::asio::ip::tcp::endpoint endpoint,
                                                       boost::asio::ssl::context& tls);
+    // Binds plain HTTP (no TLS) on `endpoint`: only for loopback listeners whose clients prove
+    // who they are inside the request (the admin socket's bearer token). Returns the bound endpoint.
+    result<boost::asio::ip::tcp::endpoint> listen_plain(boost::asio::ip::tcp::endpoint endpoint);
     // Binds a Unix domain socket at `path` (a stale socket file there is replaced), sets its
     // permissions to `mode` and starts accepting plain HTTP on it.
     result<void> listen_unix(std::filesystem::path path,
