@@ -3,7 +3,28 @@
 // BRO code as its typed error, the DownloadStarted recovery, Range resumption and purging.
 #include "sandbox_parties.hpp"
 
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
 using namespace kurer::test::altinn3;
+
+namespace {
+
+// One Maskinporten token handed in from outside.
+class fixed_token final : public a3::maskinporten_tokens {
+public:
+    explicit fixed_token(std::string token)
+        : token_(std::move(token)) {}
+    asio::awaitable<kurer::result<std::string>> get(std::string) override { co_return token_; }
+    void invalidate(std::string) override {}
+    std::string system_user() const override { return "fixed"; }
+
+private:
+    std::string token_;
+};
+
+} // namespace
 
 BOOST_AUTO_TEST_SUITE(altinn3_client)
 
@@ -279,12 +300,42 @@ BOOST_AUTO_TEST_CASE(a_download_left_unconfirmed_by_a_crash_is_found_again) {
     auto alice = t.make_party(sender_org);
     const auto file = t.write_file("crash.zip", 20000);
     const auto id = t.send(alice, receiver_org, file);
+    std::string mp_token;
     {
-        // The first process downloads and dies before confirming.
         auto bob = t.make_party(receiver_org);
         t.wait_published(bob, id);
-        BOOST_TEST_REQUIRE(t.run(bob.broker->download(id, t.scratch / "lost.zip")).has_value());
+        auto token = t.run(
+            bob.provider->get({.scopes = {std::string(a3::scope_read)},
+                               .system_user = mp::altinn_system_user{
+                                   receiver_org, "910075918_integrasjonspunkt_systembruker_910075918"}}));
+        BOOST_TEST_REQUIRE(token.has_value(), token.error().message);
+        mp_token = token->value;
     }
+    // A receiving process downloads and is killed (SIGKILL) before it confirms. It gets its
+    // Maskinporten token from the parent: Botan's RSA uses a thread pool that a fork() leaves behind.
+    const pid_t receiver = fork();
+    BOOST_TEST_REQUIRE(receiver >= 0);
+    if (receiver == 0) {
+        // Never returns into the test runner: every way out is _exit or the signal.
+        try {
+            test_context fresh; // its own io_context and connections
+            a3::client client(fresh.http, fresh.config(), std::make_shared<fixed_token>(mp_token));
+            a3::broker bob(client, receiver_org);
+            auto got = fresh.run(bob.download(id, t.scratch / "lost.zip"));
+            std::error_code ec;
+            fs::remove_all(fresh.scratch.path(), ec); // SIGKILL skips the destructor
+            if (got)
+                raise(SIGKILL);
+        } catch (...) {
+        }
+        _exit(3);
+    }
+    int status = 0;
+    BOOST_TEST_REQUIRE(waitpid(receiver, &status, 0) == receiver);
+    BOOST_TEST_REQUIRE(WIFSIGNALED(status), "the receiver exited with " << WEXITSTATUS(status));
+    BOOST_TEST(WTERMSIG(status) == SIGKILL);
+    BOOST_TEST(fs::file_size(t.scratch / "lost.zip") == fs::file_size(file));
+
     auto bob = t.make_party(receiver_org);
     // The reference's listing hides it now ...
     auto plain = t.run(bob.client->list("Published", "Initialized"));
