@@ -53,7 +53,8 @@ result<std::unique_ptr<admin_service>> admin_service::start(engine& e, metrics& 
     config.max_message_bytes = c.max_message_bytes;
     if (c.admin_tcp) {
         admin_tcp_config tcp;
-        tcp.address = c.admin_tcp->address;
+        // The config accepts "localhost"; the listener binds addresses, not names.
+        tcp.address = c.admin_tcp->address == "localhost" ? "127.0.0.1" : c.admin_tcp->address;
         tcp.port = c.admin_tcp->port;
         tcp.token_file = c.admin_tcp->token_file;
         config.tcp = std::move(tcp);

@@ -216,6 +216,29 @@ BOOST_AUTO_TEST_CASE(capabilities_metrics_pause_resume_and_retry) {
                metrics.out);
 }
 
+BOOST_AUTO_TEST_CASE(over_tcp_the_token_file_carries_the_bearer_token) {
+    const std::string token = "a-long-enough-secret-token-" + kurer::random_uuid();
+    admin_engines x([&](admin_config& c) {
+        admin_tcp_config tcp;
+        tcp.token = token;
+        c.tcp = tcp;
+    });
+    const auto endpoint = x.a->tcp_endpoint();
+    BOOST_TEST_REQUIRE(endpoint.has_value());
+    const auto where = "127.0.0.1:" + std::to_string(endpoint->port());
+    const auto good = write(x.e.dir / "token", token + "\n");
+    const auto bad = write(x.e.dir / "wrong", "not-the-token-at-all-000\n");
+
+    auto health = kurerctl({"--tcp", where, "--token-file", good, "--json", "health"});
+    BOOST_TEST(health.exit_code == 0, health.err);
+    BOOST_TEST(text(parsed(health), "organization") == org_a);
+    auto refused = kurerctl({"--tcp", where, "--token-file", bad, "health"});
+    BOOST_TEST(refused.exit_code == 1);
+    BOOST_TEST(contains(refused.err, "HTTP 401"), refused.err);
+    BOOST_TEST(!contains(refused.err, token), "the token is never printed");
+    BOOST_TEST(kurerctl({"--tcp", where, "health"}).exit_code == 2, "--tcp without --token-file");
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 } // namespace kurer::engine::test
