@@ -53,6 +53,7 @@ result<std::unique_ptr<engine>> engine::start(daemon_config config, engine_optio
 
     struct ports chosen;
     std::shared_ptr<network> net;
+    capabilities_lookup capabilities;
     if (options.ports) {
         chosen = std::move(*options.ports);
     } else {
@@ -64,6 +65,7 @@ result<std::unique_ptr<engine>> engine::start(daemon_config config, engine_optio
             return got.error();
         chosen = std::move(got->ports);
         net = std::move(got->network);
+        capabilities = std::move(got->capabilities);
     }
     const auto stop_network = [&net] {
         if (net)
@@ -80,7 +82,9 @@ result<std::unique_ptr<engine>> engine::start(daemon_config config, engine_optio
         stop_network();
         return started.error();
     }
-    return std::unique_ptr<engine>(new engine(std::move(config), std::move(*opened), std::move(net)));
+    std::unique_ptr<engine> e(new engine(std::move(config), std::move(*opened), std::move(net)));
+    e->capabilities_ = std::move(capabilities);
+    return e;
 }
 
 result<std::unique_ptr<engine>> engine::start(const std::filesystem::path& config_file,

@@ -274,8 +274,13 @@ asio::awaitable<void> outgoing_actor::perform(sm::action a) {
         break;
     }
     case sm::action::initiate_upload: {
-        transfer_request request{record.sender, record.receiver,     record.senders_reference,
-                                 "sbd.zip",     record.package.size, record.package.sha256};
+        transfer_request request{record.sender,
+                                 record.receiver,
+                                 record.senders_reference,
+                                 "sbd.zip",
+                                 record.package.size,
+                                 record.package.sha256,
+                                 rt.store->data_dir() / record.package.path};
         auto op = rt.ports.broker->initiate(std::move(request));
         auto reference = co_await guarded(&rt, std::move(op), "initiate");
         release_slot();

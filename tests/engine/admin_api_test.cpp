@@ -2,12 +2,16 @@
 // path, against two real runners (fake ports) that exchange messages through a directory broker.
 #include "admin_fixture.hpp"
 
+#include <kurer/core/files.hpp>
 #include <kurer/core/uuid.hpp>
 #include <kurer/dpo/date_time.hpp>
 
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/write.hpp>
 
+#include <algorithm>
+#include <cstdlib>
+#include <set>
 #include <sys/stat.h>
 
 namespace kurer::engine {
@@ -671,5 +675,77 @@ BOOST_AUTO_TEST_CASE(oversized_headers_and_idle_connections_are_bounded) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+} // namespace kurer::engine::test
+
+namespace kurer::engine::test {
+
+// docs/admin-api.openapi.json tells the truth: asked with a method no route has (PATCH), the
+// server's 405 lists in Allow exactly the methods the document gives for that path (and for the
+// other documented paths the same request path matches, as /out/multipart and /out/{messageId}).
+BOOST_AUTO_TEST_CASE(the_openapi_document_lists_exactly_the_served_paths_and_methods) {
+    const char* source = std::getenv("KURER_SOURCE_DIR");
+    BOOST_TEST_REQUIRE(source != nullptr, "run through ctest");
+    const auto text =
+        kurer::read_small_file(std::filesystem::path(source) / "docs" / "admin-api.openapi.json", 1 << 20);
+    BOOST_TEST_REQUIRE(text.has_value());
+    const auto doc = json::parse(*text);
+    const auto& paths = doc.at("paths").as_object();
+    BOOST_TEST(paths.size() >= 20u);
+
+    const auto segments = [](std::string_view p) {
+        std::vector<std::string> out;
+        std::size_t start = 1;
+        while (start <= p.size()) {
+            const auto slash = p.find('/', start);
+            out.emplace_back(
+                p.substr(start, slash == std::string_view::npos ? std::string_view::npos : slash - start));
+            if (slash == std::string_view::npos)
+                break;
+            start = slash + 1;
+        }
+        return out;
+    };
+    const auto template_matches = [&](std::string_view pattern, std::string_view concrete) {
+        const auto a = segments(pattern), b = segments(concrete);
+        if (a.size() != b.size())
+            return false;
+        for (std::size_t i = 0; i < a.size(); ++i)
+            if (!(a[i].starts_with('{') || a[i] == b[i]))
+                return false;
+        return true;
+    };
+
+    admin_engines x;
+    admin_client a({.socket = x.socket_a});
+    for (const auto& [pattern, item] : paths) {
+        std::string concrete;
+        for (const auto& s : segments(pattern))
+            concrete += "/" + (s.starts_with('{') ? std::string("0192:910075918") : s);
+        std::set<std::string> documented;
+        for (const auto& [other, other_item] : paths)
+            if (template_matches(other, concrete))
+                for (const auto& [method, op] : other_item.as_object())
+                    if (method != "parameters") {
+                        std::string upper(method);
+                        std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+                        documented.insert(upper);
+                    }
+        auto r = request(a, verb::patch, concrete);
+        BOOST_TEST_REQUIRE(r.status == 405u, concrete << ": " << r.body);
+        std::set<std::string> allowed;
+        std::string allow = r.header("Allow");
+        for (std::size_t start = 0; start < allow.size();) {
+            auto comma = allow.find(',', start);
+            if (comma == std::string::npos)
+                comma = allow.size();
+            auto m = allow.substr(start, comma - start);
+            m.erase(0, m.find_first_not_of(' '));
+            allowed.insert(m);
+            start = comma + 1;
+        }
+        BOOST_TEST((allowed == documented), std::string(pattern) << ": served " << allow);
+    }
+}
 
 } // namespace kurer::engine::test

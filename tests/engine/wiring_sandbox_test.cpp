@@ -56,6 +56,13 @@ struct sandbox_fixture {
         return ke::wire(config(org), std::move(options)).value();
     }
 
+    // Every port, the broker the config names included (Altinn 2 in the sandbox's configs).
+    ke::wired wire_with_broker(const std::string& org, ke::adapter_observer observer = {}) {
+        ke::wiring_options options;
+        options.observer = std::move(observer);
+        return ke::wire(config(org), std::move(options)).value();
+    }
+
     // The sandbox's control endpoints, over TLS with its CA.
     json::value control(kurer::http::verb method, std::string path, std::string body = {}) {
         auto client =
@@ -194,6 +201,91 @@ BOOST_AUTO_TEST_CASE(a_package_for_the_certificate_the_sr_serves_opens_at_the_re
     BOOST_TEST(read(out / "arkivmelding.xml") == xml);
     a.network->stop();
     b.network->stop();
+}
+
+BOOST_AUTO_TEST_CASE(broker_port_over_altinn2_moves_a_file_and_tolerates_repeats) {
+    sandbox_fixture f;
+    std::mutex mutex;
+    std::vector<std::string> calls;
+    auto a = f.wire_with_broker(org_a, [&](const ke::adapter_call& c) {
+        std::lock_guard lock(mutex);
+        if (std::string_view(c.adapter) == "altinn2")
+            calls.push_back(std::string(c.operation) + (c.ok ? " ok " : " failed ") +
+                            std::to_string(c.bytes));
+    });
+    // A real package (the broker checks that it is a ZIP with Altinn 2's manifest).
+    const auto record =
+        kurer::test::run(f.io, a.ports.resolver->resolve(org_b, administrasjon, arkivmelding)).value();
+    const auto docs = f.dir / "docs";
+    fs::create_directories(docs);
+    kurer::write_file_durably(docs / "arkivmelding.xml", "<arkivmelding>broker</arkivmelding>").value();
+    ke::outgoing_message m;
+    m.message_id = kurer::random_uuid();
+    m.conversation_id = kurer::random_uuid();
+    m.sender = org_a;
+    m.receiver = org_b;
+    m.process = administrasjon;
+    m.document_type = arkivmelding;
+    m.deadline = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now() + 1h);
+    m.senders_reference = kurer::random_uuid();
+    const auto file = f.dir / "sbd.zip";
+    a.ports.packer
+        ->pack(m, {{"arkivmelding.xml", "application/xml", true, docs / "arkivmelding.xml"}},
+               record.receiver_certificate_pem, file)
+        .value();
+    const auto content = read(file);
+
+    const auto senders_reference = m.senders_reference;
+    ke::transfer_request t{org_a, org_b, senders_reference, "sbd.zip", content.size(), "", file};
+    const auto reference = kurer::test::run(f.io, a.ports.broker->initiate(t));
+    BOOST_TEST_REQUIRE(reference.has_value(), reference.error().describe());
+    const auto first = kurer::test::run(f.io, a.ports.broker->upload(*reference, file));
+    BOOST_TEST_REQUIRE(first.has_value(), first.error().describe());
+    BOOST_TEST((*first == ke::upload_result::uploaded));
+    // A repeat after a crash: the broker has the file already, and says so (ErrorID 40208).
+    const auto again = kurer::test::run(f.io, a.ports.broker->upload(*reference, file));
+    BOOST_TEST_REQUIRE(again.has_value(), again.error().describe());
+    BOOST_TEST((*again == ke::upload_result::already_uploaded));
+
+    // The receiver lists it, with the sender's reference.
+    auto b = f.wire_with_broker(org_b);
+    const auto listed = kurer::test::run(f.io, b.ports.broker->list_available());
+    BOOST_TEST_REQUIRE(listed.has_value(), listed.error().describe());
+    BOOST_TEST_REQUIRE(listed->size() == 1u);
+    BOOST_TEST(listed->at(0).reference == *reference);
+    BOOST_TEST(listed->at(0).senders_reference == senders_reference);
+    BOOST_TEST(listed->at(0).size == content.size());
+    const auto age = std::chrono::system_clock::now() - listed->at(0).sent;
+    BOOST_TEST((age > -1min && age < 1min), "the sent time is the broker's, parsed");
+    // A sender lists nothing of its own.
+    const auto own = kurer::test::run(f.io, a.ports.broker->list_available());
+    BOOST_TEST_REQUIRE(own.has_value());
+    BOOST_TEST(own->empty());
+
+    // A restarted receiver downloads a reference it has not listed in this process.
+    b.network->stop();
+    auto b2 = f.wire_with_broker(org_b);
+    const auto downloaded = kurer::test::run(f.io, b2.ports.broker->download(*reference, f.dir / "in.zip"));
+    BOOST_TEST_REQUIRE(downloaded.has_value(), downloaded.error().describe());
+    BOOST_TEST(read(f.dir / "in.zip") == content);
+    const auto confirmed = kurer::test::run(f.io, b2.ports.broker->confirm(*reference));
+    BOOST_TEST_REQUIRE(confirmed.has_value(), confirmed.error().describe());
+    const auto after = kurer::test::run(f.io, b2.ports.broker->list_available());
+    BOOST_TEST_REQUIRE(after.has_value());
+    BOOST_TEST(after->empty(), "a confirmed file is no longer listed");
+
+    a.network->stop();
+    b2.network->stop();
+    std::lock_guard lock(mutex);
+    const auto n = std::to_string(content.size());
+    BOOST_TEST(
+        (calls == std::vector<std::string>{"initiate ok 0", "upload ok " + n, "upload ok " + n, "poll ok 0"}),
+        "every broker call is reported with the bytes it moved: " << [&] {
+            std::string all;
+            for (const auto& c : calls)
+                all += c + "; ";
+            return all;
+        }());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -108,10 +108,20 @@ awaitable<result<std::vector<available_file>>> broker::list_available() {
 }
 
 awaitable<result<void>> broker::download(std::string reference, std::filesystem::path to) {
-    auto r = co_await client_->download(std::move(reference), std::move(to));
-    if (!r)
+    auto r = co_await client_->download(reference, std::move(to));
+    if (r)
+        co_return result<void>{};
+    if (r.error().code != errc::not_ready_for_download)
         co_return r.error();
-    co_return result<void>{};
+    // BRO-00007 means "not yet" only while the upload is processed; a failed, cancelled or
+    // purged transfer will never be ready, and retrying it until the deadline helps nobody.
+    auto failure = r.error();
+    auto o = co_await client_->overview(std::move(reference));
+    if (o && (o->status == "Failed" || o->status == "Cancelled" || o->status == "Purged")) {
+        failure.retryable = false;
+        failure.message += "; the transfer is " + o->status;
+    }
+    co_return failure;
 }
 
 awaitable<result<void>> broker::confirm(std::string reference) {

@@ -2,9 +2,11 @@
 #include "daemon.hpp"
 
 #include <kurer/core/version.hpp>
+#include <kurer/engine/admin_daemon.hpp>
 #include <kurer/engine/engine.hpp>
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <csignal>
@@ -44,6 +46,27 @@ void log(const engine::log_sink& sink, log_level level, std::string_view message
     for (auto& [k, v] : fields)
         line[k] = std::move(v);
     sink(level, json::serialize(line));
+}
+
+// The admin server's lines in the daemon's format: "msg" (it writes "message") and the UTC time.
+engine::log_sink admin_lines(engine::log_sink sink) {
+    return [sink = std::move(sink)](log_level level, std::string_view line) {
+        boost::system::error_code ec;
+        auto parsed = json::parse(line, ec);
+        if (ec || !parsed.is_object()) {
+            sink(level, line);
+            return;
+        }
+        auto& in = parsed.as_object();
+        json::object out;
+        out["time"] = now_text();
+        out["level"] = engine::to_string(level);
+        out["msg"] = in.contains("message") ? in["message"] : json::value("admin");
+        for (auto& [k, v] : in)
+            if (k != "time" && k != "level" && k != "message" && k != "msg")
+                out[k] = std::move(v);
+        sink(level, json::serialize(out));
+    };
 }
 
 constexpr std::string_view usage = "usage: kurer run --config FILE\n";
@@ -93,8 +116,11 @@ int run(std::span<char* const> args) {
          {"data_dir", config->runner.data_dir.string()},
          {"pid", static_cast<std::int64_t>(::getpid())}});
 
+    // Outlives the engine: the adapters and the runner feed it, /admin/metrics renders it.
+    engine::metrics registry;
     engine::engine_options options;
     options.log = sink;
+    options.observer = engine::metrics_observer(registry);
     const json::object ready_fields{{"organization", config->runner.organization},
                                     {"admin_socket", config->admin_socket.string()}};
     auto started = engine::engine::start(std::move(*config), std::move(options));
@@ -104,9 +130,13 @@ int run(std::span<char* const> args) {
         return is_config_error(started.error()) ? exit_config : exit_failure;
     }
     auto& kurer_engine = **started;
-
-    // The admin socket server starts here once it is in the build (issue 8):
-    //   auto admin = engine::admin_server::start(kurer_engine, kurer_engine.config());
+    auto admin = engine::admin_service::start(
+        kurer_engine, registry, {.capabilities = kurer_engine.capabilities(), .log = admin_lines(sink)});
+    if (!admin) {
+        log(sink, log_level::error, "cannot start the admin socket", {{"error", admin.error().describe()}});
+        kurer_engine.stop();
+        return exit_failure;
+    }
 
     log(sink, log_level::info, "running", ready_fields);
     // The readiness line: the only thing kurer writes to stdout (docs/operations.md).
@@ -122,6 +152,7 @@ int run(std::span<char* const> args) {
     }
     log(sink, log_level::info, "stopping on a signal",
         {{"signal", signal == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    (*admin)->stop(); // no new requests while the engine winds down
     kurer_engine.stop();
     log(sink, log_level::info, "stopped");
     return exit_ok;

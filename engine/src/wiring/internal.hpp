@@ -49,7 +49,7 @@ public:
 
     // Declared first: everything below holds its executors and is destroyed before it.
     asio::io_context io;
-    asio::thread_pool blocking{2}; // grant signatures, SR signature checks, broker XML and files
+    asio::thread_pool blocking{2};      // grant signatures, SR signature checks, broker XML and files
     std::shared_ptr<http::client> http; // shared with the broker clients
     std::optional<maskinporten::token_provider> tokens;
     std::optional<service_registry::client> registry;
@@ -63,6 +63,7 @@ private:
 
 std::shared_ptr<token_port> make_token_port(std::shared_ptr<network_impl> net);
 std::shared_ptr<resolver_port> make_resolver_port(std::shared_ptr<network_impl> net);
+capabilities_lookup make_capabilities_lookup(std::shared_ptr<network_impl> net);
 
 struct packer_settings {
     dpo::identity identity;
@@ -75,6 +76,8 @@ std::shared_ptr<packer_port> make_packer_port(packer_settings settings);
 
 // The broker the config names, over the network's HTTPS client.
 result<std::shared_ptr<broker_port>> make_altinn2_broker(std::shared_ptr<network_impl> net,
+                                                         const daemon_config& config);
+result<std::shared_ptr<broker_port>> make_altinn3_broker(std::shared_ptr<network_impl> net,
                                                          const daemon_config& config);
 
 // Reads the certificate and key files once (errors name the config field).

@@ -129,7 +129,42 @@ private:
     std::shared_ptr<network_impl> net_;
 };
 
+asio::awaitable<result<std::vector<capability>>>
+find_capabilities(std::shared_ptr<network_impl> net, std::string receiver, std::string process) {
+    service_registry::lookup l;
+    l.identifier = std::move(receiver);
+    l.process = std::move(process);
+    auto found = co_await net->registry->find(std::move(l));
+    if (!found) {
+        // An organisation the SR does not know (or not for this process) takes nothing.
+        if (found.error().code == service_registry::errc::not_registered)
+            co_return std::vector<capability>{};
+        co_return found.error();
+    }
+    std::vector<capability> out;
+    for (auto& r : found->records)
+        out.push_back({std::move(r.process), std::move(r.service.identifier), std::move(r.document_types)});
+    co_return out;
+}
+
+asio::awaitable<result<std::vector<capability>>>
+capabilities_on_network(std::shared_ptr<network_impl> net, std::string receiver, std::string process) {
+    const auto began = std::chrono::steady_clock::now();
+    auto op = find_capabilities(net, std::move(receiver), std::move(process));
+    auto got = co_await net->run(std::move(op));
+    net->observe("service_registry", "capabilities", began, 0, got.has_value());
+    co_return got;
+}
+
 } // namespace
+
+capabilities_lookup make_capabilities_lookup(std::shared_ptr<network_impl> net) {
+    // Not a coroutine itself: the coroutine gets its own copy of `net`, whatever happens to this
+    // function object.
+    return [net](std::string receiver, std::string process) {
+        return capabilities_on_network(net, std::move(receiver), std::move(process));
+    };
+}
 
 std::shared_ptr<token_port> make_token_port(std::shared_ptr<network_impl> net) {
     return std::make_shared<maskinporten_tokens>(std::move(net));

@@ -130,25 +130,19 @@ result<wired> wire(const daemon_config& config, wiring_options options) {
     w.network = net;
     w.ports.token = make_token_port(net);
     w.ports.resolver = make_resolver_port(net);
+    w.capabilities = make_capabilities_lookup(net);
     w.ports.packer = make_packer_port({std::move(*id), config.runner.organization, config.digest,
                                        config.broker.kind == broker_kind::altinn2, options.observer});
     if (options.broker) {
         w.ports.broker = std::move(options.broker);
-#ifdef KURER_HAVE_ALTINN2_CLIENT
-    } else if (config.broker.kind == broker_kind::altinn2) {
-        auto broker = make_altinn2_broker(net, config);
+    } else {
+        auto broker = config.broker.kind == broker_kind::altinn2 ? make_altinn2_broker(net, config)
+                                                                 : make_altinn3_broker(net, config);
         if (!broker) {
             net->stop();
             return broker.error();
         }
         w.ports.broker = std::move(*broker);
-#endif
-    } else {
-        // The Altinn 3 client is being finished in its own module; until it is in this build the
-        // daemon refuses to start rather than pretend to send.
-        net->stop();
-        return make_error(config_errc::invalid, "broker.kind: \"" + std::string(to_string(config.broker.kind)) +
-                                                    "\" has no broker client in this build yet");
     }
     return w;
 }

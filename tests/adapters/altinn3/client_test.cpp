@@ -3,7 +3,28 @@
 // BRO code as its typed error, the DownloadStarted recovery, Range resumption and purging.
 #include "sandbox_parties.hpp"
 
+#include <csignal>
+#include <sys/wait.h>
+#include <unistd.h>
+
 using namespace kurer::test::altinn3;
+
+namespace {
+
+// One Maskinporten token handed in from outside.
+class fixed_token final : public a3::maskinporten_tokens {
+public:
+    explicit fixed_token(std::string token)
+        : token_(std::move(token)) {}
+    asio::awaitable<kurer::result<std::string>> get(std::string) override { co_return token_; }
+    void invalidate(std::string) override {}
+    std::string system_user() const override { return "fixed"; }
+
+private:
+    std::string token_;
+};
+
+} // namespace
 
 BOOST_AUTO_TEST_SUITE(altinn3_client)
 
@@ -279,12 +300,42 @@ BOOST_AUTO_TEST_CASE(a_download_left_unconfirmed_by_a_crash_is_found_again) {
     auto alice = t.make_party(sender_org);
     const auto file = t.write_file("crash.zip", 20000);
     const auto id = t.send(alice, receiver_org, file);
+    std::string mp_token;
     {
-        // The first process downloads and dies before confirming.
         auto bob = t.make_party(receiver_org);
         t.wait_published(bob, id);
-        BOOST_TEST_REQUIRE(t.run(bob.broker->download(id, t.scratch / "lost.zip")).has_value());
+        auto token = t.run(
+            bob.provider->get({.scopes = {std::string(a3::scope_read)},
+                               .system_user = mp::altinn_system_user{
+                                   receiver_org, "910075918_integrasjonspunkt_systembruker_910075918"}}));
+        BOOST_TEST_REQUIRE(token.has_value(), token.error().message);
+        mp_token = token->value;
     }
+    // A receiving process downloads and is killed (SIGKILL) before it confirms. It gets its
+    // Maskinporten token from the parent: Botan's RSA uses a thread pool that a fork() leaves behind.
+    const pid_t receiver = fork();
+    BOOST_TEST_REQUIRE(receiver >= 0);
+    if (receiver == 0) {
+        // Never returns into the test runner: every way out is _exit or the signal.
+        try {
+            test_context fresh; // its own io_context and connections
+            a3::client client(fresh.http, fresh.config(), std::make_shared<fixed_token>(mp_token));
+            a3::broker bob(client, receiver_org);
+            auto got = fresh.run(bob.download(id, t.scratch / "lost.zip"));
+            std::error_code ec;
+            fs::remove_all(fresh.scratch.path(), ec); // SIGKILL skips the destructor
+            if (got)
+                raise(SIGKILL);
+        } catch (...) {
+        }
+        _exit(3);
+    }
+    int status = 0;
+    BOOST_TEST_REQUIRE(waitpid(receiver, &status, 0) == receiver);
+    BOOST_TEST_REQUIRE(WIFSIGNALED(status), "the receiver exited with " << WEXITSTATUS(status));
+    BOOST_TEST(WTERMSIG(status) == SIGKILL);
+    BOOST_TEST(fs::file_size(t.scratch / "lost.zip") == fs::file_size(file));
+
     auto bob = t.make_party(receiver_org);
     // The reference's listing hides it now ...
     auto plain = t.run(bob.client->list("Published", "Initialized"));
@@ -370,6 +421,89 @@ BOOST_AUTO_TEST_CASE(confirmed_files_are_purged_after_the_grace_period) {
     BOOST_TEST((code_of(t.run(bob.client->confirm(id))) == a3::errc::confirm_only_when_published));
     // This recipient did confirm before the purge: the facade's repeat still succeeds.
     BOOST_TEST(t.run(bob.broker->confirm(id)).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(a_revoked_altinn_token_is_replaced_once_and_the_call_succeeds) {
+    test_context t;
+    auto bob = t.make_party(receiver_org);
+    BOOST_TEST_REQUIRE(t.run(bob.client->list("Published", "Initialized")).has_value());
+    BOOST_TEST(bob.client->exchanges() == 1u);
+    // Every token issued so far is refused now (401 without a problem code).
+    const auto before = t.requests_seen("GET /authentication/api/v1/exchange/maskinporten");
+    const auto settings = boost::json::parse(t.control(http::verb::get, "/sandbox/altinn3").body).as_object();
+    const auto generation = settings.at("token_generation").to_number<std::uint64_t>() + 1;
+    t.switches(R"({"token_generation": )" + std::to_string(generation) + "}");
+    auto listed = t.run(bob.client->list("Published", "Initialized"));
+    BOOST_TEST_REQUIRE(listed.has_value(), listed.error().message);
+    BOOST_TEST(bob.client->exchanges() == 2u);
+    BOOST_TEST(t.requests_seen("GET /authentication/api/v1/exchange/maskinporten") == before + 1);
+    // A fresh Maskinporten token was fetched for the new exchange, too.
+    BOOST_TEST(bob.provider->requests_made() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(the_list_holds_the_newest_hundred_and_a_failed_transfer_is_not_retried) {
+    test_context t;
+    auto alice = t.make_party(sender_org);
+    auto bob = t.make_party(receiver_org);
+    const auto file = t.write_file("small.zip", 10);
+    t.switches(R"({"publish_delay_ms": 0})");
+    std::vector<std::string> ids;
+    for (int i = 0; i < 101; ++i)
+        ids.push_back(t.send(alice, receiver_org, file));
+    t.switches(R"({"publish_delay_ms": 100})");
+    auto listed = t.run(bob.client->list("Published", "Initialized"));
+    BOOST_TEST_REQUIRE(listed.has_value(), listed.error().message);
+    BOOST_TEST_REQUIRE(listed->size() == 100u);
+    BOOST_TEST(listed->front() == ids.back()); // newest first
+    BOOST_TEST((std::find(listed->begin(), listed->end(), ids.front()) == listed->end()));
+    // The sender's own list (as a recipient) has none of them.
+    auto theirs = t.run(alice.client->list("Published", "Initialized"));
+    BOOST_TEST_REQUIRE(theirs.has_value());
+    BOOST_TEST(std::none_of(theirs->begin(), theirs->end(), [&](const auto& id) {
+        return std::find(ids.begin(), ids.end(), id) != ids.end();
+    }));
+    for (const auto& id : ids) { // leave nothing for the other tests' listings
+        BOOST_TEST_REQUIRE(t.run(bob.broker->download(id, t.scratch / "drain.zip")).has_value());
+        BOOST_TEST_REQUIRE(t.run(bob.broker->confirm(id)).has_value());
+    }
+
+    // Processing that ends in Failed (malware found): BRO-00007, permanent through the facade.
+    t.switches(R"({"fail_next_uploads": 1, "publish_delay_ms": 0})");
+    const auto infected = t.send(alice, receiver_org, file);
+    t.switches(R"({"publish_delay_ms": 100})");
+    BOOST_TEST(t.run(alice.client->overview(infected))->status == "Failed");
+    auto raw = t.run(bob.client->download(infected, t.scratch / "i.zip"));
+    BOOST_TEST((code_of(raw) == a3::errc::not_ready_for_download));
+    BOOST_TEST(raw.error().retryable);
+    auto through_facade = t.run(bob.broker->download(infected, t.scratch / "i.zip"));
+    BOOST_TEST((code_of(through_facade) == a3::errc::not_ready_for_download));
+    BOOST_TEST(!through_facade.error().retryable);
+}
+
+BOOST_AUTO_TEST_CASE(transfers_survive_a_sandbox_restart) {
+    kurer::testing::scratch_dir dir;
+    auto sb =
+        sandbox::child::start(kurer::testing::executable("kurer-sandbox"), dir / "sb", {.broker = "altinn3"})
+            .value();
+    std::string id;
+    std::filesystem::path file;
+    {
+        test_context t(&sb);
+        auto alice = t.make_party(sender_org);
+        file = dir / "restart.zip";
+        fs::copy_file(t.write_file("restart.zip", 5000), file);
+        id = t.send(alice, receiver_org, file);
+    }
+    BOOST_TEST(sb.stop() == 0);
+    sb = sandbox::child::start(kurer::testing::executable("kurer-sandbox"), dir / "sb", {.initialize = false})
+             .value();
+    test_context t(&sb);
+    auto bob = t.make_party(receiver_org);
+    t.wait_published(bob, id);
+    const auto to = t.scratch / "after-restart.zip";
+    BOOST_TEST_REQUIRE(t.run(bob.broker->download(id, to)).has_value());
+    BOOST_TEST((read_all(to) == read_all(file)));
+    BOOST_TEST_REQUIRE(t.run(bob.broker->confirm(id)).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

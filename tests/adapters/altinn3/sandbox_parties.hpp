@@ -65,15 +65,16 @@ struct party {
 };
 
 struct test_context {
+    const sandbox::child* sb; // the shared sandbox unless a test brings its own
     asio::io_context io;
     http::client http;
     kurer::testing::scratch_dir scratch;
 
-    test_context()
-        : http(http::client::create(io.get_executor(), {.ca_bundle = shared().sb.dir() / "ca/ca.pem"})
-                   .value()) {}
+    explicit test_context(const sandbox::child* own = nullptr)
+        : sb(own ? own : &shared().sb)
+        , http(http::client::create(io.get_executor(), {.ca_bundle = sb->dir() / "ca/ca.pem"}).value()) {}
 
-    std::string base() const { return shared().sb.base_url(); }
+    std::string base() const { return sb->base_url(); }
 
     a3::config config(std::string resource = std::string(a3::dpo_resource)) const {
         return {.base_url = base() + "/broker/api/v1",
@@ -84,7 +85,7 @@ struct test_context {
     party make_party(std::string org, std::string channel = {}, a3::config cfg = {}) {
         if (cfg.base_url.empty())
             cfg = config();
-        const auto dir = shared().sb.dir() / "orgs" / org;
+        const auto dir = sb->dir() / "orgs" / org;
         auto creds = mp::credentials::load(dir / "cert.pem", dir / "key.pem").value();
         party p;
         p.org = org;

@@ -43,6 +43,7 @@ constexpr std::string_view scope_read = "altinn:broker.read";
 constexpr std::string_view scope_write = "altinn:broker.write";
 // Marks tokens made by the exchange: the broker takes no raw Maskinporten tokens here.
 constexpr std::string_view exchanged_claim = "urn:altinn:orgNumber";
+constexpr std::string_view generation_claim = "kurer_sandbox_token_generation";
 
 // §4.4, with their numeric order.
 enum class transfer_status {
@@ -214,6 +215,8 @@ struct switches {
     std::chrono::seconds altinn_token_lifetime{1800};
     unsigned fail_next_uploads = 0; // processing ends in Failed (malware found)
     unsigned storage_failures = 0;  // the next uploads fail with BRO-00008
+    // Exchanged tokens carry it; raising it revokes every token issued before (a 401 then).
+    std::uint64_t token_generation = 0;
 };
 
 // The party form of an organisation number.
@@ -432,6 +435,7 @@ private:
         o["altinn_token_lifetime_s"] = sw_.altinn_token_lifetime.count();
         o["fail_next_uploads"] = sw_.fail_next_uploads;
         o["storage_failures"] = sw_.storage_failures;
+        o["token_generation"] = sw_.token_generation;
         return o;
     }
 
@@ -459,6 +463,8 @@ private:
                 next.fail_next_uploads = static_cast<unsigned>(n);
             else if (kv.key() == "storage_failures")
                 next.storage_failures = static_cast<unsigned>(n);
+            else if (kv.key() == "token_generation")
+                next.token_generation = static_cast<std::uint64_t>(n);
             else
                 return "unknown altinn3 switch " + std::string(kv.key());
         }
@@ -619,7 +625,10 @@ private:
     std::variant<caller, http::reply> authenticate(const http::exchange& ex,
                                                    std::initializer_list<std::string_view> any_scope) {
         auto claims = ctx_->authority().verify_bearer(ex.header("Authorization"), ctx_->now());
-        if (!claims || !claims->contains(exchanged_claim)) {
+        const auto* generation = claims ? claims->if_contains(generation_claim) : nullptr;
+        const bool current = generation && generation->is_number() &&
+                             generation->to_number<std::uint64_t>() == sw_.token_generation;
+        if (!claims || !claims->contains(exchanged_claim) || !current) {
             auto r = http::reply::empty(401);
             r.headers.set(boost::beast::http::field::www_authenticate, "Bearer error=\"invalid_token\"");
             return r;
@@ -666,6 +675,7 @@ private:
         altinn[exchanged_claim] = *org;
         altinn["urn:altinn:authenticatemethod"] = "maskinporten";
         altinn["urn:altinn:authlevel"] = 3;
+        altinn[generation_claim] = sw_.token_generation;
         const auto now = ctx_->now();
         const auto lifetime = sw_.altinn_token_lifetime;
         auto* authority = &ctx_->authority();

@@ -78,6 +78,9 @@ public:
     // stats) is on the runner.
     runner& core() noexcept { return *runner_; }
     const daemon_config& config() const noexcept { return config_; }
+    // The Service Registry lookup behind GET /api/capabilities (admin_daemon.hpp); null when
+    // every port was replaced.
+    const capabilities_lookup& capabilities() const noexcept { return capabilities_; }
 
 private:
     engine(daemon_config config, std::unique_ptr<runner> r, std::shared_ptr<network> net);
@@ -85,6 +88,7 @@ private:
     daemon_config config_;
     std::unique_ptr<runner> runner_;
     std::shared_ptr<network> network_; // null when every port was replaced
+    capabilities_lookup capabilities_;
 };
 
 } // namespace kurer::engine

@@ -131,6 +131,7 @@ struct transfer_request {
     std::string file_name; // "sbd.zip"
     std::uint64_t size = 0;
     std::string sha256;
+    std::filesystem::path file; // the package to be uploaded (Altinn 3 sends its MD5 with initialize)
 };
 
 enum class upload_result {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <kurer/core/error.hpp>
+#include <kurer/engine/admin_server.hpp>
 #include <kurer/engine/daemon_config.hpp>
 #include <kurer/engine/ports.hpp>
 
@@ -60,6 +61,8 @@ struct wiring_options {
 struct wired {
     engine::ports ports;
     std::shared_ptr<engine::network> network;
+    // The receiver's service records from the Service Registry (GET /api/capabilities).
+    capabilities_lookup capabilities;
 };
 
 // Loads the certificate and key (errors name the `certificate`/`private_key` field), checks

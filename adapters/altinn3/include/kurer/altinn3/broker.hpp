@@ -10,7 +10,9 @@
 //   reference polls) and those left in DownloadStarted (a download that crashed before its
 //   confirm: the reference never sees them again), reads each overview, keeps the ones for this
 //   installation's message channel (§3.5) and sorts them by creation, oldest first.
-// - download() writes the file (replacing what a crashed attempt left), resuming with Range.
+// - download() writes the file (replacing what a crashed attempt left), resuming with Range;
+//   BRO-00007 stays retryable only while the transfer may still become ready (not Failed,
+//   Cancelled or Purged).
 // - confirm() succeeds on a repeat: BRO-00010 with this recipient already DownloadConfirmed
 //   (the transfer is AllConfirmedDownloaded or purged) means the first confirm landed.
 #pragma once
