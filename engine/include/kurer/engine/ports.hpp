@@ -70,8 +70,8 @@ struct outgoing_message {
     std::string document_type;
     std::string message_channel;
     time_point deadline{};
-    std::string business_message;  // JSON
-    std::string senders_reference; // the broker transfer's; Altinn 2 packages repeat it in manifest.xml
+    std::string business_message;    // JSON
+    std::string senders_reference{}; // the broker transfer's; Altinn 2 packages repeat it in manifest.xml
 };
 
 struct document {
@@ -131,7 +131,7 @@ struct transfer_request {
     std::string file_name; // "sbd.zip"
     std::uint64_t size = 0;
     std::string sha256;
-    std::filesystem::path file; // the package to be uploaded (Altinn 3 sends its MD5 with initialize)
+    std::filesystem::path file{}; // the package to be uploaded (Altinn 3 sends its MD5 with initialize)
 };
 
 enum class upload_result {
