@@ -463,20 +463,6 @@ std::string_view to_string(broker_kind k) noexcept {
     return k == broker_kind::altinn2 ? "altinn2" : "altinn3";
 }
 
-std::string_view to_string(log_level l) noexcept {
-    switch (l) {
-    case log_level::debug:
-        return "debug";
-    case log_level::info:
-        return "info";
-    case log_level::warning:
-        return "warning";
-    case log_level::error:
-        return "error";
-    }
-    return "info";
-}
-
 result<daemon_config> parse_config(std::string_view text, const std::filesystem::path& base_dir) {
     json::parse_options options;
     options.max_depth = 16;

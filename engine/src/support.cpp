@@ -36,7 +36,9 @@ public:
     }
 };
 
-std::string_view level_name(log_level l) noexcept {
+} // namespace
+
+std::string_view to_string(log_level l) noexcept {
     switch (l) {
     case log_level::debug:
         return "debug";
@@ -47,10 +49,8 @@ std::string_view level_name(log_level l) noexcept {
     case log_level::error:
         return "error";
     }
-    return "?";
+    return "info";
 }
-
-} // namespace
 
 const boost::system::error_category& engine_category() noexcept {
     static const category instance;
@@ -226,7 +226,7 @@ void runtime::log(log_level level, std::string_view message,
         return;
     boost::json::object line;
     line["time"] = format_time(now_ms());
-    line["level"] = level_name(level);
+    line["level"] = to_string(level);
     line["msg"] = message;
     for (const auto& [k, v] : fields)
         line[k] = v;

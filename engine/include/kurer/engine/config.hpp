@@ -30,6 +30,7 @@ std::chrono::milliseconds backoff_delay(const retry_policy& policy, std::uint32_
                                         double unit) noexcept;
 
 enum class log_level { debug, info, warning, error };
+std::string_view to_string(log_level l) noexcept; // "debug", "info", "warning", "error"
 
 // One log line; `message` is a complete JSON object (never holding secrets).
 using log_sink = std::function<void(log_level level, std::string_view json_line)>;

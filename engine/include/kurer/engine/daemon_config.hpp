@@ -120,7 +120,6 @@ result<daemon_config> parse_config(std::string_view json, const std::filesystem:
 result<daemon_config> load_config(const std::filesystem::path& file);
 
 std::string_view to_string(broker_kind k) noexcept;
-std::string_view to_string(log_level l) noexcept;
 
 } // namespace kurer::engine
 
