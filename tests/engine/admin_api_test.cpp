@@ -360,9 +360,17 @@ BOOST_AUTO_TEST_CASE(a_message_goes_out_through_the_api_and_the_receiver_takes_i
     // The engine's own view: the machine state with its timed history.
     auto view = body_json(request(a, verb::get, "/admin/messages/" + id));
     BOOST_TEST(text(view, "state") == "Received");
-    BOOST_TEST(view.at("history").as_array().size() == 8u);
+    // Both receipts are in the receiver's queue at once; when LEVERT is routed first it implies
+    // MOTTATT and the message goes from Uploaded straight to Received.
+    std::vector<std::string> states;
+    for (const auto& entry : view.at("history").as_array())
+        states.push_back(text(entry, "to"));
+    std::vector<std::string> route{"Created",         "Authorized", "Resolved",  "Packed",
+                                   "UploadInitiated", "Uploaded",   "Delivered", "Received"};
+    if (states.size() == route.size() - 1)
+        route.erase(route.begin() + 6);
+    BOOST_TEST(states == route, boost::test_tools::per_element());
     BOOST_TEST(text(view.at("history").at(0), "event") == "submitted");
-    BOOST_TEST(text(view.at("history").at(7), "to") == "Received");
     auto b_view = body_json(request(b, verb::get, "/admin/messages/" + id));
     BOOST_TEST(text(b_view, "direction") == "incoming");
     BOOST_TEST(b_view.at("receipts").as_array().size() == 2u, "MOTTATT and LEVERT sent back");
