@@ -20,12 +20,12 @@ using clock = std::chrono::steady_clock;
 constexpr std::string_view usage =
     R"(usage: kurer-bench torture [--seconds S] [--messages N]
 
-Starts kurer-sandbox and two `kurer run` daemons, submits N messages (default 200, half each way)
-through their admin sockets, and for S seconds (default 60) SIGKILLs one daemon or the other at
-random moments (0.1 to 1 s apart) and restarts it, while each end system takes what arrives.
-Then waits (up to 180 s) for every message to be Received at its sender and checks that each
-receiving end system took each message exactly once. Exit 0 only if nothing was lost or
-duplicated.
+Starts kurer-sandbox and two `kurer run` daemons and for S seconds (default 60) SIGKILLs one
+daemon or the other at random moments (0.1 to 1 s apart) and restarts it, while N messages
+(default 200, half each way) are submitted through the admin sockets over the first 80% of that
+time and each end system takes what arrives. Then waits (up to 180 s) for every message to be
+Received at its sender and checks that each receiving end system took each message exactly once.
+Exit 0 only if nothing was lost or duplicated.
 )";
 
 // Altinn 2 uploads in the sandbox's request log: UploadFileStreamedBasic calls (SOAPAction).
@@ -66,26 +66,40 @@ int run(arguments args) {
     c.start_daemon(org_b);
     const auto socket_a = socket_of(c, org_a), socket_b = socket_of(c, org_b);
 
-    // (sender, receiver, id)
-    std::vector<std::tuple<std::string, std::string, std::string>> sent;
+    // Messages are submitted at an even pace over the first 80% of the chaos, so kills land while
+    // messages are at every step; a submission cut short by a kill is finished once its engine is
+    // back (the draft is dropped and sent again under the same id, unless the send had landed).
+    std::vector<std::tuple<std::string, std::string, std::string>> sent(messages); // (from, to, id)
     for (std::size_t i = 0; i < messages; ++i) {
         const bool from_a = i % 2 == 0;
-        const std::string from = from_a ? org_a : org_b, to = from_a ? org_b : org_a;
-        const auto id = random_uuid();
-        if (auto e = submit(socket_of(c, from), id, to, "torture " + from + " -> " + to)) {
-            std::cerr << "submitting " << id << " failed: " << *e << "\n";
-            return 1;
-        }
-        sent.emplace_back(from, to, id);
+        sent[i] = {from_a ? org_a : org_b, from_a ? org_b : org_a, random_uuid()};
     }
-    std::cout << "kurer-bench torture: " << messages << " messages submitted, chaos for " << seconds << " s\n"
+    std::cout << "kurer-bench torture: " << messages << " messages, chaos for " << seconds << " s\n"
               << std::flush;
 
     int kills = 0;
-    std::size_t lost = 0, duplicated = 0, not_received = 0;
+    std::size_t lost = 0, duplicated = 0, not_received = 0, resubmitted = 0;
     double calm_seconds = 0;
     {
         polling_end_system a_end(socket_a), b_end(socket_b);
+        const auto pace =
+            std::chrono::duration<double>(0.8 * static_cast<double>(seconds)) / static_cast<double>(messages);
+        std::thread submitter([&] {
+            const auto begin = clock::now();
+            for (std::size_t i = 0; i < messages; ++i) {
+                std::this_thread::sleep_until(begin + std::chrono::duration_cast<clock::duration>(pace * i));
+                const auto& [from, to, id] = sent[i];
+                const auto socket = from == org_a ? socket_a : socket_b;
+                for (int attempt = 0; submit(socket, id, to, "torture " + from + " -> " + to); ++attempt) {
+                    ++resubmitted;
+                    std::this_thread::sleep_for(100ms); // its engine is down or restarting
+                    if (const auto state = state_of(socket, id); !state.empty() && state != "Draft")
+                        break; // the send landed; its answer died with the engine
+                    engine::admin_client client({.socket = socket}, 10s);
+                    (void)client.send(request(verb::delete_, "/api/messages/out/" + id));
+                }
+            }
+        });
         std::mt19937 random(std::random_device{}());
         const auto chaos_until = clock::now() + std::chrono::seconds(seconds);
         while (clock::now() < chaos_until) {
@@ -96,24 +110,33 @@ int run(arguments args) {
             ++kills;
             c.start_daemon(victim); // returns once it is ready again
         }
+        submitter.join();
 
         const auto calm = clock::now();
         const auto deadline = calm + 180s;
         auto pending = sent;
-        while (!pending.empty() && clock::now() < deadline) {
-            const auto& [from, to, id] = pending.back();
-            const auto state = state_of(socket_of(c, from), id);
-            if (state == "Failed" || state == "Expired") {
-                std::cerr << id << " ended " << state << "\n";
-                ++not_received;
-                pending.pop_back();
-            } else if (state == "Received") {
-                pending.pop_back();
-            } else {
-                std::this_thread::sleep_for(50ms);
-            }
+        std::map<std::string, std::size_t> stuck; // state -> messages not Received at the deadline
+        while (!pending.empty()) {
+            const bool last_look = clock::now() >= deadline;
+            std::erase_if(pending, [&](const auto& m) {
+                const auto& [from, to, id] = m;
+                const auto state = state_of(socket_of(c, from), id);
+                if (state == "Received")
+                    return true;
+                if (state == "Failed" || state == "Expired" || last_look) {
+                    ++stuck[state.empty() ? "(unknown to the sender)" : state];
+                    if (stuck[state.empty() ? "(unknown to the sender)" : state] == 1)
+                        std::cerr << "not Received: " << id << " from " << from << " is " << state << "\n";
+                    ++not_received;
+                    return true;
+                }
+                return false;
+            });
+            if (!pending.empty())
+                std::this_thread::sleep_for(200ms);
         }
-        not_received += pending.size();
+        for (const auto& [state, n] : stuck)
+            std::printf("not Received at the sender: %zu %s\n", n, state.c_str());
         calm_seconds = std::chrono::duration<double>(clock::now() - calm).count();
 
         const auto taken_a = a_end.taken(), taken_b = b_end.taken();
@@ -134,8 +157,8 @@ int run(arguments args) {
     }
     const auto uploads = uploads_in(c.sandbox().dir() / "requests.jsonl");
     std::printf("messages %zu, kills %d, lost %zu, duplicated %zu, not Received at the sender %zu "
-                "(calm phase %.1f s)\n",
-                messages, kills, lost, duplicated, not_received, calm_seconds);
+                "(calm phase %.1f s; %zu submissions cut by a kill and finished again)\n",
+                messages, kills, lost, duplicated, not_received, calm_seconds, resubmitted);
     std::printf("broker uploads (UploadFileStreamedBasic) %zu for %zu messages: %.2f per message "
                 "(each message also causes two status uploads, MOTTATT and LEVERT: 3.00 without retries)\n",
                 uploads, messages, static_cast<double>(uploads) / static_cast<double>(messages));
