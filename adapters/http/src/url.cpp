@@ -37,8 +37,9 @@ result<url> parse_url(std::string_view text) {
         return invalid("scheme must be https or http");
     if (!parsed->has_authority() || parsed->encoded_host().empty())
         return invalid("no host");
-    out.host = parsed->host_type() == boost::urls::host_type::ipv6 ? std::string(parsed->host_ipv6_address().to_string())
-                                                                    : std::string(parsed->encoded_host());
+    out.host = parsed->host_type() == boost::urls::host_type::ipv6
+                   ? std::string(parsed->host_ipv6_address().to_string())
+                   : std::string(parsed->encoded_host());
     if (parsed->has_port()) {
         if (parsed->port_number() == 0)
             return invalid("port must be 1-65535");

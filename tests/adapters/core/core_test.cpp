@@ -31,8 +31,8 @@ BOOST_AUTO_TEST_CASE(is_uuid_rejects_near_misses) {
 }
 
 BOOST_AUTO_TEST_CASE(result_carries_message_and_retry_classification) {
-    kurer::result<int> r = kurer::make_error(make_error_code(boost::system::errc::timed_out), "SR did not answer",
-                                             kurer::retry::yes);
+    kurer::result<int> r = kurer::make_error(make_error_code(boost::system::errc::timed_out),
+                                             "SR did not answer", kurer::retry::yes);
     BOOST_TEST_REQUIRE(r.has_error());
     BOOST_TEST(r.error().retryable);
     BOOST_TEST(r.error().describe().find("SR did not answer") == 0u);
@@ -47,7 +47,8 @@ BOOST_AUTO_TEST_CASE(durable_write_replaces_the_file_whole) {
     auto read = kurer::read_small_file(path, 1024);
     BOOST_TEST_REQUIRE(read.has_value());
     BOOST_TEST(*read == "second version");
-    BOOST_TEST(std::distance(std::filesystem::directory_iterator(dir.path()), {}) == 1); // no temporaries left
+    BOOST_TEST(std::distance(std::filesystem::directory_iterator(dir.path()), {}) ==
+               1); // no temporaries left
     auto too_big = kurer::read_small_file(path, 3);
     BOOST_TEST_REQUIRE(too_big.has_error());
     BOOST_TEST(too_big.error().message.find("more than the limit") != std::string::npos);

@@ -81,7 +81,8 @@ BOOST_AUTO_TEST_CASE(refuses_doctype_external_entities_and_billion_laughs) {
     BOOST_TEST((behind.error().code == xml::errc::doctype_forbidden));
 
     // In UTF-16 the byte scan cannot see it; Xerces' own disallow-doctype still refuses it.
-    const std::string ascii = R"(<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>)";
+    const std::string ascii =
+        R"(<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE r [<!ENTITY e "x">]><r>&e;</r>)";
     std::string utf16 = "\xFF\xFE";
     for (const char c : ascii) {
         utf16 += c;

@@ -28,7 +28,8 @@ BOOST_AUTO_TEST_CASE(parses_endpoint_urls_from_the_config) {
 }
 
 BOOST_AUTO_TEST_CASE(rejects_what_cannot_be_an_endpoint) {
-    for (const char* bad : {"ftp://example.org/", "not a url", "https:///path", "https://host:0/", "/relative"}) {
+    for (const char* bad :
+         {"ftp://example.org/", "not a url", "https:///path", "https://host:0/", "/relative"}) {
         auto u = parse_url(bad);
         BOOST_TEST(u.has_error(), bad);
         if (u.has_error())

@@ -9,7 +9,9 @@
 
 namespace {
 
-bool init_unit_test() { return true; }
+bool init_unit_test() {
+    return true;
+}
 
 } // namespace
 

@@ -22,7 +22,9 @@ std::filesystem::path reference_data(std::string_view relative) {
     return from_env("KURER_REFERENCE_DATA") / relative;
 }
 
-std::filesystem::path executable(std::string_view name) { return from_env("KURER_BIN_DIR") / name; }
+std::filesystem::path executable(std::string_view name) {
+    return from_env("KURER_BIN_DIR") / name;
+}
 
 scratch_dir::scratch_dir()
     : path_(std::filesystem::temp_directory_path() / ("kurer-test-" + random_uuid())) {
