@@ -122,6 +122,9 @@ result<date_time> parse_date_time(std::string_view text) {
             fraction = nanoseconds{ns};
         }
     }
+    // An instant is nanoseconds since 1970 in 64 bits: 1677-09-21 to 2262-04-11.
+    if (y < 1678 || y > 2261)
+        return bad(text, "the year must be between 1678 and 2261");
     const year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
     if (!ymd.ok())
         return bad(text, "no such date");

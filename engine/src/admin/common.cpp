@@ -106,12 +106,15 @@ std::optional<storage::time_point> parse_api_time(std::string_view text) {
     std::string s(text);
     if (s.size() == 10) // yyyy-MM-dd: midnight in Oslo
         s += "T00:00";
+    // Instants are nanoseconds since 1970 (up to 2262): a later date, as a client may give for
+    // "no upper bound", is the end of time. The rest of it must still be a date-time.
+    const bool beyond = std::atoi(s.substr(0, 4).c_str()) >= 2262;
+    if (beyond)
+        s.replace(0, 4, "2261");
     auto t = dpo::parse_date_time(s);
     if (!t)
         return std::nullopt;
-    // Instants are nanoseconds since 1970 (up to 2262): a later date, as a client may give for
-    // "no upper bound", is the end of time rather than a wrapped-around past.
-    if (const int year = std::atoi(s.substr(0, 4).c_str()); year >= 2262)
+    if (beyond)
         return storage::time_point::max();
     return std::chrono::floor<std::chrono::milliseconds>(t->utc);
 }

@@ -58,6 +58,18 @@ BOOST_AUTO_TEST_CASE(rejects_what_is_not_a_date_time_with_a_reason) {
     }
 }
 
+// Instants are 64-bit nanoseconds since 1970; a year they cannot hold is refused, not wrapped.
+BOOST_AUTO_TEST_CASE(years_an_instant_cannot_hold_are_refused) {
+    for (std::string_view far : {"2999-01-01T00:00:00Z", "2262-06-01T00:00Z", "1600-01-01T00:00:00Z"}) {
+        auto t = parse_date_time(far);
+        BOOST_TEST(!t.has_value(), std::string(far));
+        if (!t)
+            BOOST_TEST(t.error().message.find("year") != std::string::npos, t.error().message);
+    }
+    BOOST_TEST(parse_date_time("2261-12-31T23:59:59Z").has_value());
+    BOOST_TEST(parse_date_time("1678-01-01T00:00:00Z").has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(oslo_time)
