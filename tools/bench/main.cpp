@@ -4,6 +4,7 @@
 
 #include <kurer/engine/cli.hpp>
 
+#include <algorithm>
 #include <iostream>
 #include <map>
 #include <string>
@@ -25,8 +26,11 @@ std::string usage() {
     std::string out =
         "usage: kurer-bench SUBCOMMAND [OPTIONS]   (kurer-bench SUBCOMMAND --help for its options)\n"
         "       kurer-bench --version | --help\n\nsubcommands:\n";
+    std::size_t width = 0;
     for (const auto& [name, e] : commands())
-        out += "  " + name + std::string(name.size() < 10 ? 10 - name.size() : 1, ' ') + e.summary + "\n";
+        width = std::max(width, name.size());
+    for (const auto& [name, e] : commands())
+        out += "  " + name + std::string(width + 2 - name.size(), ' ') + e.summary + "\n";
     return out;
 }
 
