@@ -178,10 +178,15 @@ BOOST_AUTO_TEST_CASE(truncation_trailing_bytes_and_bad_padding_are_told_apart) {
     expect_decrypt_error(trailing, k.bob_id, errc::cms_trailing_data, "after the end");
 
     // Flipping the penultimate ciphertext block's last byte flips the last plaintext byte (the
-    // padding length, 8 for 3000 bytes) to zero: never valid padding.
+    // padding length, 8 for 3000 bytes) to zero: never valid padding. The 3008 ciphertext bytes
+    // are three 1000-byte chunks and one of 8 (OCTET STRING header 04 08), so that byte
+    // (ciphertext index 2991) is the ninth from the end of the third chunk. (Flipping a byte of
+    // the last block instead garbles the padding at random: valid one time in ~256.)
     auto bad = cms;
     const std::size_t last_chunk_end = bad.size() - 10;
-    bad[last_chunk_end - 16 - 1] ^= 0x08;
+    BOOST_TEST_REQUIRE(bad[last_chunk_end - 10] == 0x04);
+    BOOST_TEST_REQUIRE(bad[last_chunk_end - 9] == 0x08);
+    bad[last_chunk_end - 8 - 2 - 9] ^= 0x08;
     expect_decrypt_error(bad, k.bob_id, errc::cms_bad_padding, "padding");
 
     auto empty = std::vector<std::uint8_t>{};
