@@ -408,10 +408,16 @@ result<signature_info> verify_detached(std::span<const std::uint8_t> signature,
     info.signer_serial = Botan::hex_encode(signer->serial_number());
     for (const auto& c : certs) {
         const auto der = c.BER_encode();
-        if (auto cc = certificate::from_der(
-                std::string_view(reinterpret_cast<const char*>(der.data()), der.size())))
-            info.certificates.push_back(std::move(*cc));
+        auto cc =
+            certificate::from_der(std::string_view(reinterpret_cast<const char*>(der.data()), der.size()));
+        if (!cc)
+            continue;
+        if (&c == signer)
+            info.signer = *cc;
+        info.certificates.push_back(std::move(*cc));
     }
+    if (!info.signer)
+        return invalid("the signer's certificate cannot be read back");
     return info;
 }
 

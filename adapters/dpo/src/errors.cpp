@@ -118,6 +118,12 @@ public:
             return "invalid private key";
         case errc::key_mismatch:
             return "private key does not match the certificate";
+        case errc::signer_untrusted:
+            return "the signer's certificate is not trusted";
+        case errc::signer_not_sender:
+            return "the package is not signed by its sender";
+        case errc::parties_mismatch:
+            return "the signed manifest and the SBD name different parties";
         case errc::document_invalid:
             return "document cannot be packed";
         case errc::io_failure:

@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -95,12 +96,14 @@ struct signature_info {
     std::string digest; // "SHA-256", "SHA-1", ...
     std::optional<instant> signing_time;
     std::vector<certificate> certificates; // as carried in the signature
+    std::optional<certificate> signer;     // the one the SignerInfo names, among them
 };
 
 // Verifies a detached SignedData over `content`: the content type, the message digest, the
 // CMSAlgorithmProtection attribute when present, and the RSA signature with the certificate
 // the SignerInfo names (found among the signature's certificates). No chain validation: like
-// the reference's reader, this proves integrity and who signed, not that the signer is trusted.
+// the reference's reader, this proves integrity and who signed, not that the signer is trusted:
+// trust.hpp decides that.
 result<signature_info> verify_detached(std::span<const std::uint8_t> signature,
                                        std::span<const std::uint8_t> content, const limits& lim = {});
 

@@ -80,6 +80,12 @@ enum class errc {
     private_key_invalid,
     key_mismatch, // the private key does not belong to the certificate
 
+    // who sent an incoming package (trust.hpp)
+    signer_untrusted,  // the signer's certificate does not chain to a trusted enterprise CA, is not
+                       // valid at the time, may not sign, or names no organisation
+    signer_not_sender, // the signer's organisation is not the sender the SBD names
+    parties_mismatch,  // the signed eFormidling manifest names other parties than the SBD
+
     // building packages
     document_invalid, // a document's name or file cannot go into a package
 
