@@ -34,18 +34,20 @@ file_ref get_file(reader& r) {
     return f;
 }
 
-// Checks the tag and version; on success the reader is positioned after them.
-result<void> check_header(reader& r, std::uint8_t tag, std::string_view what) {
+// Checks the tag and version (1 to `newest`); on success the reader is positioned after them
+// and the version is returned.
+result<std::uint8_t> check_header(reader& r, std::uint8_t tag, std::string_view what,
+                                  std::uint8_t newest = record_version) {
     const auto t = r.u8();
     const auto version = r.u8();
     if (!r.ok() || t != tag)
         return make_error(errc::corrupt_record, std::string(what) + " is not a record of that kind");
-    if (version != record_version)
+    if (version < 1 || version > newest)
         return make_error(errc::unknown_record_version,
                           std::string(what) + " has format version " + std::to_string(version) +
-                              ", this kurer reads version " + std::to_string(record_version) +
+                              ", this kurer reads versions up to " + std::to_string(newest) +
                               " (written by a newer kurer?)");
-    return {};
+    return version;
 }
 
 result<void> check_end(const reader& r, std::string_view what) {
@@ -166,7 +168,7 @@ result<outgoing_record> decode_outgoing(std::string_view bytes, std::string_view
 std::string encode(const incoming_record& r) {
     writer w;
     w.u8(incoming_tag);
-    w.u8(record_version);
+    w.u8(incoming_record_version);
     w.string(r.reference);
     w.u8(static_cast<std::uint8_t>(r.machine.state));
     w.boolean(r.machine.confirm_done);
@@ -198,13 +200,18 @@ std::string encode(const incoming_record& r) {
     if (r.lock_until)
         put_time(w, *r.lock_until);
     w.string(r.last_error);
+    w.string(r.listed_sender);
+    w.string(r.listed_recipient);
+    w.string(r.signer);
+    w.string(r.rejection);
     return w.take();
 }
 
 result<incoming_record> decode_incoming(std::string_view bytes, std::string_view what) {
     reader rd(bytes);
-    if (auto h = check_header(rd, incoming_tag, what); !h)
-        return h.error();
+    auto version = check_header(rd, incoming_tag, what, incoming_record_version);
+    if (!version)
+        return version.error();
     incoming_record r;
     bool bad = false;
     r.reference = rd.string();
@@ -237,6 +244,12 @@ result<incoming_record> decode_incoming(std::string_view bytes, std::string_view
     if (rd.boolean())
         r.lock_until = get_time(rd);
     r.last_error = rd.string();
+    if (*version >= 2) {
+        r.listed_sender = rd.string();
+        r.listed_recipient = rd.string();
+        r.signer = rd.string();
+        r.rejection = rd.string();
+    }
     if (bad)
         return make_error(errc::corrupt_record,
                           std::string(what) + " holds a value this kurer does not know");

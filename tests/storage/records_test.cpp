@@ -65,6 +65,10 @@ incoming_record sample_incoming() {
     r.receipt_value = "OK";
     r.queue_key = std::string("\0\0\1\2", 4) + r.reference;
     r.lock_until = r.updated + std::chrono::minutes(5);
+    r.listed_sender = "910075918";
+    r.listed_recipient = "910077473";
+    r.signer = "CN=B,O=B,serialNumber=910075918,C=NO (serial 0A, issued by CN=CA)";
+    r.rejection = "tampered"; // not a Rejected record: the codec does not care
     return r;
 }
 
@@ -103,6 +107,28 @@ BOOST_AUTO_TEST_CASE(every_field_survives_a_round_trip) {
     BOOST_TEST((*decoded_h == h));
 }
 
+BOOST_AUTO_TEST_CASE(a_version_1_incoming_record_is_still_read) {
+    // Version 1 ended with last_error; version 2 appends the broker's sender and recipient, the
+    // signer and the rejection code.
+    auto in = sample_incoming();
+    in.listed_sender.clear();
+    in.listed_recipient.clear();
+    in.signer.clear();
+    in.rejection.clear();
+    in.last_error = "earlier";
+    auto bytes = encode(in);
+    BOOST_TEST_REQUIRE(static_cast<int>(bytes[1]) == 2);
+    bytes.resize(bytes.size() - 4); // four empty strings: one length byte each
+    bytes[1] = 1;
+    auto decoded = decode_incoming(bytes, "incoming record v1");
+    BOOST_TEST_REQUIRE(decoded.has_value(), decoded.error().describe());
+    BOOST_TEST((*decoded == in));
+
+    // A version 2 record that stops where version 1 would have is truncated, not version 1.
+    bytes[1] = 2;
+    BOOST_TEST((decode_incoming(bytes, "y").error().code == errc::corrupt_record));
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_version_is_refused_by_name_not_misread) {
     auto bytes = encode(sample_outgoing());
     bytes[1] = 7; // a version from the future
@@ -115,6 +141,11 @@ BOOST_AUTO_TEST_CASE(an_unknown_version_is_refused_by_name_not_misread) {
     auto h = encode(history_entry{});
     h[1] = 2;
     BOOST_TEST((decode_history(h, "history").error().code == errc::unknown_record_version));
+    auto i = encode(sample_incoming());
+    i[1] = 3;
+    BOOST_TEST((decode_incoming(i, "incoming").error().code == errc::unknown_record_version));
+    i[1] = 0;
+    BOOST_TEST((decode_incoming(i, "incoming").error().code == errc::unknown_record_version));
 }
 
 BOOST_AUTO_TEST_CASE(truncated_mislabelled_or_padded_bytes_are_corrupt) {

@@ -2,7 +2,9 @@
 //
 // Every record and history entry starts with a type tag and a format version. A version this
 // build does not know is refused with errc::unknown_record_version, naming the record; it is
-// never guessed at. Version 1 is the only one so far.
+// never guessed at. Outgoing records and history entries are at version 1; incoming records at
+// version 2 (the broker's word on who sent the file, the verified signer and the rejection
+// reason were added), and version 1 incoming records are still read.
 #pragma once
 
 #include <kurer/core/error.hpp>
@@ -19,6 +21,7 @@
 namespace kurer::storage {
 
 inline constexpr std::uint8_t record_version = 1;
+inline constexpr std::uint8_t incoming_record_version = 2;
 
 using time_point = std::chrono::sys_time<std::chrono::milliseconds>;
 
@@ -83,8 +86,11 @@ struct incoming_record {
     statemachine::incoming_snapshot machine;
     std::string senders_reference;
     std::uint64_t listed_size = 0;
-    time_point sent{};   // when the broker says the sender uploaded it
-    time_point listed{}; // when this engine first saw it
+    // What the broker says about the file (organisation numbers; empty when it does not say).
+    std::string listed_sender;    // who uploaded it
+    std::string listed_recipient; // whom it is addressed to
+    time_point sent{};            // when the broker says the sender uploaded it
+    time_point listed{};          // when this engine first saw it
     time_point updated{};
     std::uint32_t attempt = 0;
     std::uint32_t history_size = 0;
@@ -103,6 +109,8 @@ struct incoming_record {
     std::optional<time_point> deadline;
     std::string related_message_id; // status: the message it is about; kvittering: relatedToMessageId
     std::string receipt_value;      // status: MOTTATT/LEVERT; kvittering: OK/WARNING/ERROR/NOTSUPPORTED
+    std::string signer;    // the verified signer's certificate (empty: the package carried no signature)
+    std::string rejection; // why a Rejected package was refused, as a short code (last_error has the text)
     // The end system's queue:
     std::string queue_key; // position on the queue (arrival order), kept across lock expiries
     std::optional<time_point> lock_until;
