@@ -365,6 +365,21 @@ daemon_config read_config(const json::object& root, const std::filesystem::path&
     c.private_key = required_path(r, base, "private_key");
     if (const auto* v = r.find("ca_bundle"))
         c.ca_bundle = resolve(base, r.string("ca_bundle", *v));
+    if (const auto* v = r.find("enterprise_ca_bundle"))
+        c.enterprise_ca_bundle = resolve(base, r.string("enterprise_ca_bundle", *v));
+    if (const auto* o = r.optional_object("signing_delegations")) {
+        object_reader sub(*o, "signing_delegations");
+        for (const auto& member : *o) {
+            const std::string signer(member.key());
+            check_org(sub.field(signer), signer);
+            auto& senders = c.signing_delegations[signer];
+            for (const auto& sender : sub.optional_strings(signer, {})) {
+                check_org(sub.field(signer), sender);
+                senders.insert(sender);
+            }
+        }
+        sub.finish();
+    }
 
     {
         object_reader sub(r.required_object("maskinporten"), "maskinporten");
@@ -380,6 +395,11 @@ daemon_config read_config(const json::object& root, const std::filesystem::path&
     }
 
     run.polling_interval = optional_ms(r, "polling_interval_ms", run.polling_interval);
+    if (run.polling_interval.count() != 0 && c.enterprise_ca_bundle.empty())
+        fail("enterprise_ca_bundle",
+             "missing (required to receive messages): the CA certificates that issue enterprise "
+             "certificates, distinct from the TLS ca_bundle; an incoming package counts only when its signer "
+             "chains to one of them");
     run.default_ttl = std::chrono::hours(r.optional_integer("default_ttl_hours", 24, 1, 24 * 365));
     c.default_process = r.optional_string("default_process", c.default_process);
     if (const auto* v = r.find("signature_digest")) {

@@ -1,5 +1,6 @@
 // One broker file: download, open, store or route, confirm, queue for the end system, answer
 // with MOTTATT and LEVERT. Also the poller that finds the files.
+#include "provenance.hpp"
 #include "runtime.hpp"
 
 #include <kurer/core/files.hpp>
@@ -185,8 +186,10 @@ asio::awaitable<result<sm::verdict>> incoming_actor::apply(sm::incoming_event ev
     record = std::move(next);
     ++rt.transitions;
     not_before = o.retry ? std::optional(now + rt.backoff(record.attempt)) : std::nullopt;
-    rt.notify({storage::record_kind::incoming, id, record.message_id, entry.seq, entry.from, entry.to,
-               entry.event, entry.attempt, entry.detail, entry.statuses, now});
+    rt.notify(
+        {storage::record_kind::incoming, id, record.message_id, entry.seq, entry.from, entry.to, entry.event,
+         entry.attempt, entry.detail, entry.statuses, now,
+         record.machine.state == sm::incoming_state::rejected && moved ? record.rejection : std::string()});
     // A rejected package stays for whoever wants to look at it.
     if (finishes && rt.config.remove_finished_files && record.machine.state != sm::incoming_state::rejected)
         rt.store->remove_incoming_files(record);
@@ -203,6 +206,17 @@ asio::awaitable<void> incoming_actor::fail(sm::action a, error e) {
     const sm::incoming_event failure = e.retryable ? sm::incoming_event{ev::retryable_failure{}}
                                                    : sm::incoming_event{ev::permanent_failure{}};
     auto applied = co_await apply(failure, std::move(text), std::move(remember));
+    record_outcome(applied);
+}
+
+asio::awaitable<void> incoming_actor::reject(std::string_view reason, std::string why) {
+    rt.log(log_level::warning, "incoming package rejected",
+           {{"reference", id}, {"reason", reason}, {"why", why}});
+    incoming_mutation remember = [why, code = std::string(reason)](storage::incoming_record& r) {
+        r.last_error = why;
+        r.rejection = code;
+    };
+    auto applied = co_await apply(ev::package_rejected{}, why, std::move(remember));
     record_outcome(applied);
 }
 
@@ -283,10 +297,13 @@ asio::awaitable<void> incoming_actor::perform(sm::action a) {
 
 asio::awaitable<void> incoming_actor::open_package() {
     const auto payload_relative = rt.store->incoming_payload_file(id);
+    // The signer's certificate must have been valid when the broker received the file (the
+    // broker's time, which the sender cannot choose); without one, now.
+    const auto uploaded = record.sent.time_since_epoch().count() > 0 ? record.sent : now_ms();
     auto job = [packer = rt.ports.packer, package = rt.store->absolute(record.package),
-                payload = rt.store->data_dir() / payload_relative]() -> result<opened_package> {
+                payload = rt.store->data_dir() / payload_relative, uploaded]() -> result<opened_package> {
         try {
-            return packer->open(package, payload);
+            return packer->open(package, payload, uploaded);
         } catch (const std::exception& e) {
             return make_error(make_error_code(boost::system::errc::io_error),
                               std::string("the packer threw: ") + e.what(), retry::yes);
@@ -295,15 +312,13 @@ asio::awaitable<void> incoming_actor::open_package() {
     auto opened = co_await rt.offload(std::move(job));
     release_slot();
     if (!opened) {
-        if (opened.error().retryable) {
+        if (opened.error().retryable)
             co_await fail(sm::action::open_package, opened.error());
-        } else {
+        else {
+            // Named before the co_await (GCC 12, see docs/architecture.md).
+            const auto reason = rt.ports.packer->rejection_of(opened.error());
             auto why = opened.error().describe();
-            incoming_mutation remember = [why](storage::incoming_record& r) {
-                r.last_error = why;
-            };
-            auto applied = co_await apply(ev::package_rejected{}, why, std::move(remember));
-            record_outcome(applied);
+            co_await reject(reason, std::move(why));
         }
         co_return;
     }
@@ -312,11 +327,12 @@ asio::awaitable<void> incoming_actor::open_package() {
     if (!is_uuid(p.message_id) || !is_uuid(p.conversation_id)) {
         auto why =
             "messageId '" + p.message_id + "' or conversationId '" + p.conversation_id + "' is not a UUID";
-        incoming_mutation remember = [why](storage::incoming_record& r) {
-            r.last_error = why;
-        };
-        auto applied = co_await apply(ev::package_rejected{}, why, std::move(remember));
-        record_outcome(applied);
+        co_await reject(rejection::malformed, std::move(why));
+        co_return;
+    }
+    if (auto refused = check_parties(record, p)) {
+        auto why = "messageId " + p.message_id + ": " + refused->why;
+        co_await reject(refused->reason, std::move(why));
         co_return;
     }
     const incoming_mutation fill = [p, data_dir = rt.store->data_dir(),
@@ -333,6 +349,7 @@ asio::awaitable<void> incoming_actor::open_package() {
         r.deadline = p.deadline;
         r.related_message_id = p.kind == storage::package_kind::status ? p.message_id : p.related_message_id;
         r.receipt_value = p.kind == storage::package_kind::status ? p.status : p.receipt_type;
+        r.signer = p.signer;
         if (p.has_payload) {
             std::error_code ec;
             const auto size = std::filesystem::file_size(data_dir / payload_relative, ec);
@@ -352,7 +369,7 @@ asio::awaitable<void> incoming_actor::open_package() {
         if (e) {
             auto target = p.message_id;
             auto what = "status " + p.status + " from " + p.sender;
-            auto routed = co_await route_receipt(std::move(target), *e, std::move(what));
+            auto routed = co_await route_receipt(std::move(target), *e, std::move(what), p);
             if (!routed)
                 co_return;
             detail = std::move(*routed);
@@ -370,7 +387,7 @@ asio::awaitable<void> incoming_actor::open_package() {
                                             : sm::outgoing_event{sm::out_event::kvittering_ok{}};
         auto target = p.related_message_id;
         auto what = "arkivmelding_kvittering " + p.receipt_type + " in message " + p.message_id;
-        auto routed = co_await route_receipt(std::move(target), e, std::move(what));
+        auto routed = co_await route_receipt(std::move(target), e, std::move(what), p);
         if (!routed)
             co_return;
         detail = std::move(*routed);
@@ -408,8 +425,28 @@ asio::awaitable<void> incoming_actor::open_package() {
     record_outcome(applied);
 }
 
-asio::awaitable<std::optional<std::string>>
-incoming_actor::route_receipt(std::string target, sm::outgoing_event e, std::string what) {
+asio::awaitable<std::optional<std::string>> incoming_actor::route_receipt(std::string target,
+                                                                          sm::outgoing_event e,
+                                                                          std::string what,
+                                                                          const opened_package& p) {
+    // Only the organisation the message went to may answer for it.
+    auto original = rt.store->find_outgoing(target);
+    if (!original) {
+        not_before = now_ms() + rt.backoff(record.attempt + 1);
+        rt.log(log_level::warning, "cannot look up the message a receipt is about",
+               {{"reference", id}, {"message", target}, {"error", original.error().describe()}});
+        co_return std::nullopt;
+    }
+    if (*original) {
+        const auto receipt = p.kind == storage::package_kind::status
+                                 ? "status " + p.status
+                                 : "arkivmelding_kvittering " + p.receipt_type;
+        if (auto refused = check_receipt_origin(p, receipt, **original)) {
+            auto why = std::move(refused->why);
+            co_await reject(refused->reason, std::move(why));
+            co_return std::nullopt;
+        }
+    }
     auto detail = what + " (broker file " + id + ")";
     auto to = target;
     auto routed = co_await rt.deliver(std::move(to), e, std::move(detail), outgoing_mutation());
@@ -590,6 +627,8 @@ asio::awaitable<void> runtime::poll_once() {
         r.reference = f.reference;
         r.senders_reference = f.senders_reference;
         r.listed_size = f.size;
+        r.listed_sender = f.sender;
+        r.listed_recipient = f.recipient;
         r.sent = f.sent;
         r.listed = now;
         r.updated = now;
@@ -599,7 +638,8 @@ asio::awaitable<void> runtime::poll_once() {
                                      0,
                                      "listed",
                                      0,
-                                     std::to_string(f.size) + " bytes, sent " + format_time(f.sent),
+                                     std::to_string(f.size) + " bytes, sent " + format_time(f.sent) +
+                                         (f.sender.empty() ? std::string() : " by " + f.sender),
                                      {}};
         storage::store::stage(batch, nullptr, r, &entry);
         fresh.push_back(std::move(r));

@@ -371,10 +371,10 @@ public:
         return run("pack_status", [&] { return inner_->pack_status(original_sbd, status, out); });
     }
     result<opened_package> open(const std::filesystem::path& package,
-                                const std::filesystem::path& payload_out) override {
+                                const std::filesystem::path& payload_out, time_point uploaded) override {
         meter timing(*m_, "packer", "open");
         try {
-            auto r = inner_->open(package, payload_out);
+            auto r = inner_->open(package, payload_out, uploaded);
             timing.done(r);
             if (r)
                 timing.bytes(size_of(package));
@@ -384,6 +384,8 @@ public:
             throw;
         }
     }
+
+    std::string_view rejection_of(const error& e) const override { return inner_->rejection_of(e); }
 
 private:
     template <class F>
@@ -502,6 +504,11 @@ runner_metrics::runner_metrics(runner& r, metrics& m)
         if (e.from != e.to || e.seq == 0)
             reg->counter("kurer_state_entered_total", "Messages that entered each state.",
                          {{"direction", direction}, {"state", state_name(e.kind, e.to)}})
+                .inc();
+        if (!e.rejection.empty())
+            reg->counter("kurer_incoming_rejected_total",
+                         "Incoming packages refused (never queued, no receipts sent), by why.",
+                         {{"reason", e.rejection}})
                 .inc();
     });
     runner* run = &r;

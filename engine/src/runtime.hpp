@@ -160,6 +160,9 @@ struct outgoing_actor : actor_base {
                                                outgoing_mutation mutate);
     asio::awaitable<void> perform(sm::action a);
     asio::awaitable<void> fail(sm::action a, error e);
+    // Refuses the package for good (Rejected: confirmed at the broker, never queued, no receipts):
+    // logged, recorded with `reason` (a rejection:: code) and `why`, counted.
+    asio::awaitable<void> reject(std::string_view reason, std::string why);
     void ensure_running();
     bool try_retire();
 };
@@ -180,9 +183,13 @@ struct incoming_actor : actor_base {
     asio::awaitable<void> submit_status(sm::eformidling_status status);
     // Hands a receipt to the outgoing message it is about; the history detail, or nullopt when it
     // could not be recorded (the open is then repeated after a backoff).
+    // Refuses (rejects the package) a receipt from another organisation than the message went to.
     asio::awaitable<std::optional<std::string>> route_receipt(std::string target, sm::outgoing_event e,
-                                                              std::string what);
+                                                              std::string what, const opened_package& p);
     asio::awaitable<void> fail(sm::action a, error e);
+    // Refuses the package for good (Rejected: confirmed at the broker, never queued, no receipts):
+    // logged, recorded with `reason` (a rejection:: code) and `why`, counted.
+    asio::awaitable<void> reject(std::string_view reason, std::string why);
     void ensure_running();
     bool try_retire();
 };

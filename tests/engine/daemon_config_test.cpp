@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>
+#include <set>
 
 namespace json = boost::json;
 using namespace kurer::engine;
@@ -24,6 +25,7 @@ json::object minimal() {
       "admin_socket": "kurer.sock",
       "certificate": "cert.pem",
       "private_key": "key.pem",
+      "enterprise_ca_bundle": "../../ca/ca.pem",
       "maskinporten": {"token_url": "https://127.0.0.1:8443/token", "audience": "https://127.0.0.1:8443/"},
       "service_registry": {"url": "https://127.0.0.1:8443/adressetjeneste"},
       "broker": {"kind": "altinn2",
@@ -43,6 +45,8 @@ json::object full() {
       "certificate": "cert.pem",
       "private_key": "/keys/key.pem",
       "ca_bundle": "../../ca/ca.pem",
+      "enterprise_ca_bundle": "/etc/kurer/enterprise-cas.pem",
+      "signing_delegations": {"910077473": ["910075918", "910076787"], "910076787": []},
       "maskinporten": {"token_url": "https://mp.test/token", "audience": "https://mp.test/",
                        "client_id": "my-client", "scopes": ["eformidling:dpo", "move/dpo.read"],
                        "grant_lifetime_s": 60, "refresh_margin_s": 5},
@@ -134,6 +138,8 @@ BOOST_AUTO_TEST_CASE(minimal_config_takes_every_default) {
     BOOST_TEST(c.certificate == base / "cert.pem");
     BOOST_TEST(c.private_key == base / "key.pem");
     BOOST_TEST(c.ca_bundle.empty());
+    BOOST_TEST(c.enterprise_ca_bundle == "/etc/kurer/ca/ca.pem");
+    BOOST_TEST(c.signing_delegations.empty());
     BOOST_TEST(c.maskinporten.token_url == "https://127.0.0.1:8443/token");
     BOOST_TEST(c.maskinporten.audience == "https://127.0.0.1:8443/");
     BOOST_TEST(c.maskinporten.client_id == "MOVE_IP_910077473");
@@ -187,6 +193,10 @@ BOOST_AUTO_TEST_CASE(every_member_lands_in_its_field) {
     BOOST_TEST(c.admin_tcp->token_file == base / "admin-token");
     BOOST_TEST(c.private_key == "/keys/key.pem");
     BOOST_TEST(c.ca_bundle == "/etc/kurer/ca/ca.pem"); // normalised
+    BOOST_TEST(c.enterprise_ca_bundle == "/etc/kurer/enterprise-cas.pem");
+    BOOST_TEST(c.signing_delegations.size() == 2u);
+    BOOST_TEST((c.signing_delegations.at("910077473") == std::set<std::string>{"910075918", "910076787"}));
+    BOOST_TEST(c.signing_delegations.at("910076787").empty());
     BOOST_TEST(c.maskinporten.token_url == "https://mp.test/token");
     BOOST_TEST(c.maskinporten.client_id == "my-client");
     BOOST_TEST((c.runner.scopes == std::vector<std::string>{"eformidling:dpo", "move/dpo.read"}));
@@ -260,6 +270,21 @@ BOOST_AUTO_TEST_CASE(missing_required_members_are_named) {
     expect_error(without(a3, "broker.altinn3.exchange_url"), "broker.altinn3.exchange_url: missing");
     expect_error(with(minimal(), "admin_tcp", json::object{{"token_file", "t"}}), "admin_tcp.port: missing");
     expect_error(with(minimal(), "admin_tcp", json::object{{"port", 1}}), "admin_tcp.token_file: missing");
+}
+
+BOOST_AUTO_TEST_CASE(the_enterprise_ca_bundle_is_required_to_receive_and_delegations_name_organisations) {
+    expect_error(without(minimal(), "enterprise_ca_bundle"),
+                 "enterprise_ca_bundle: missing (required to receive");
+    // A sending-only engine (no polling) verifies nothing and needs no bundle.
+    BOOST_TEST(parse(with(without(minimal(), "enterprise_ca_bundle"), "polling_interval_ms", 0)).has_value());
+    expect_error(with(minimal(), "signing_delegations", json::array{}),
+                 "signing_delegations: expected an object");
+    expect_error(with(minimal(), "signing_delegations", json::parse(R"({"12345": ["910075918"]})")),
+                 "signing_delegations.12345: '12345' is not a 9-digit");
+    expect_error(with(minimal(), "signing_delegations", json::parse(R"({"910075918": ["x"]})")),
+                 "signing_delegations.910075918: 'x' is not a 9-digit");
+    expect_error(with(minimal(), "signing_delegations", json::parse(R"({"910075918": "910077473"})")),
+                 "signing_delegations.910075918: expected an array of strings");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_members_are_refused_at_every_level) {

@@ -36,6 +36,7 @@ fs::path write_config(const kurer::testing::two_orgs& t, const std::function<voi
         {"admin_socket", "kurer.sock"},
         {"certificate", "../" + certificate_of + "/cert.pem"},
         {"private_key", "../" + certificate_of + "/key.pem"},
+        {"enterprise_ca_bundle", "../ca.pem"},
         {"maskinporten", {{"token_url", "https://127.0.0.1:1/token"}, {"audience", "https://127.0.0.1:1/"}}},
         {"service_registry", {{"url", "https://127.0.0.1:1/adressetjeneste"}}},
         {"broker",

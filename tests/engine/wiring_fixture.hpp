@@ -39,6 +39,7 @@ struct two_orgs {
     two_orgs() {
         cert_a = issue(org_a);
         cert_b = issue(org_b);
+        spit(dir / "ca.pem", ca.certificate_pem());
     }
     std::string issue(const std::string& org) {
         auto i = ca.issue({.common_name = "ORG " + org, .organization = "ORG " + org, .serial_number = org});
@@ -56,6 +57,7 @@ struct two_orgs {
             {"admin_socket", "kurer.sock"},
             {"certificate", "../" + certs + "/cert.pem"},
             {"private_key", "../" + certs + "/key.pem"},
+            {"enterprise_ca_bundle", "../ca.pem"},
             {"maskinporten",
              {{"token_url", "https://127.0.0.1:1/token"}, {"audience", "https://127.0.0.1:1/"}}},
             {"service_registry", {{"url", "https://127.0.0.1:1/adressetjeneste"}}},

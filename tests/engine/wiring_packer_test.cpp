@@ -56,6 +56,10 @@ ke::outgoing_message message(std::string document_type = "urn:no:difi:arkivmeldi
     return m;
 }
 
+ke::time_point now() {
+    return std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+}
+
 // The least an arkivmelding carries.
 std::vector<ke::document> record_only(const fs::path& dir) {
     spit(dir / "arkivmelding.xml", "<arkivmelding/>");
@@ -87,7 +91,7 @@ BOOST_AUTO_TEST_CASE(a_message_packed_for_b_opens_at_b_with_every_field_and_iden
     BOOST_TEST(info.sha256 == sha256_hex(slurp(package)));
 
     const auto payload = t.dir / "payload.asic";
-    const auto opened = t.packer(org_b)->open(package, payload).value();
+    const auto opened = t.packer(org_b)->open(package, payload, now()).value();
     BOOST_TEST((opened.kind == kurer::storage::package_kind::message));
     BOOST_TEST(opened.message_id == m.message_id);
     BOOST_TEST(opened.conversation_id == m.conversation_id);
@@ -137,12 +141,12 @@ BOOST_AUTO_TEST_CASE(statuses_go_back_from_b_to_a_and_name_the_original_message)
     two_orgs t;
     const auto m = message();
     t.packer(org_a)->pack(m, record_only(t.dir.path()), t.cert_b, t.dir / "sbd.zip").value();
-    const auto opened = t.packer(org_b)->open(t.dir / "sbd.zip", t.dir / "payload").value();
+    const auto opened = t.packer(org_b)->open(t.dir / "sbd.zip", t.dir / "payload", now()).value();
 
     for (const auto status : {sm::eformidling_status::mottatt, sm::eformidling_status::levert}) {
         const auto file = t.dir / ("status-" + std::string(sm::to_string(status)) + ".zip");
         t.packer(org_b)->pack_status(opened.sbd, status, file).value();
-        const auto back = t.packer(org_a)->open(file, t.dir / "unused").value();
+        const auto back = t.packer(org_a)->open(file, t.dir / "unused", now()).value();
         BOOST_TEST((back.kind == kurer::storage::package_kind::status));
         BOOST_TEST(back.status == sm::to_string(status));
         BOOST_TEST(back.message_id == m.message_id);
@@ -167,7 +171,7 @@ BOOST_AUTO_TEST_CASE(a_kvittering_names_the_message_it_answers) {
     m.process = "urn:no:difi:profile:arkivmelding:response:ver1.0";
     std::swap(m.sender, m.receiver);
     t.packer(org_b)->pack(m, {}, t.cert_a, t.dir / "kvittering.zip").value();
-    const auto opened = t.packer(org_a)->open(t.dir / "kvittering.zip", t.dir / "payload").value();
+    const auto opened = t.packer(org_a)->open(t.dir / "kvittering.zip", t.dir / "payload", now()).value();
     BOOST_TEST((opened.kind == kurer::storage::package_kind::kvittering));
     BOOST_TEST(opened.related_message_id == original);
     BOOST_TEST(opened.receipt_type == "OK");
@@ -177,15 +181,16 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_reasons_and_no_retry) {
     two_orgs t;
     // A package for someone else cannot be opened here.
     t.packer(org_a)->pack(message(), record_only(t.dir.path()), t.cert_b, t.dir / "for-b.zip").value();
-    const auto not_mine = t.packer(org_a)->open(t.dir / "for-b.zip", t.dir / "payload");
+    const auto not_mine = t.packer(org_a)->open(t.dir / "for-b.zip", t.dir / "payload", now());
     BOOST_TEST_REQUIRE(!not_mine.has_value());
     BOOST_TEST(!not_mine.error().retryable);
     BOOST_TEST((not_mine.error().code == kurer::dpo::errc::cms_not_for_this_certificate),
                not_mine.error().describe());
+    BOOST_TEST(t.packer(org_a)->rejection_of(not_mine.error()) == ke::rejection::not_for_us);
     BOOST_TEST(!fs::exists(t.dir / "payload"), "nothing half-written is left for the end system");
 
     spit(t.dir / "junk.zip", "this is not a zip file at all");
-    const auto junk = t.packer(org_b)->open(t.dir / "junk.zip", t.dir / "payload");
+    const auto junk = t.packer(org_b)->open(t.dir / "junk.zip", t.dir / "payload", now());
     BOOST_TEST_REQUIRE(!junk.has_value());
     BOOST_TEST(!junk.error().retryable);
 
@@ -210,6 +215,45 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_reasons_and_no_retry) {
     BOOST_TEST(!fs::exists(t.dir / "w.zip"));
     BOOST_TEST(!fs::exists(t.dir / "x.zip"));
     BOOST_TEST(!fs::exists(t.dir / "z.zip"));
+}
+
+BOOST_AUTO_TEST_CASE(a_package_is_believed_only_from_a_signer_the_enterprise_ca_bundle_vouches_for) {
+    two_orgs t;
+    t.packer(org_a)->pack(message(), record_only(t.dir.path()), t.cert_b, t.dir / "sbd.zip").value();
+
+    // B trusts another CA only: the signature is intact, the signer unknown.
+    kurer::testing::two_orgs elsewhere;
+    auto config = t.config(org_b);
+    config.enterprise_ca_bundle = elsewhere.dir / "ca.pem";
+    const auto packer = ke::make_dpo_packer(config).value();
+    const auto untrusted = packer->open(t.dir / "sbd.zip", t.dir / "payload", now());
+    BOOST_TEST_REQUIRE(!untrusted.has_value());
+    BOOST_TEST(!untrusted.error().retryable);
+    BOOST_TEST((untrusted.error().code == kurer::dpo::errc::signer_untrusted), untrusted.error().describe());
+    BOOST_TEST(packer->rejection_of(untrusted.error()) == ke::rejection::untrusted_signer);
+    BOOST_TEST(!fs::exists(t.dir / "payload"), "a refused package leaves no payload for the end system");
+
+    // Without a bundle nothing signed is believed.
+    config.enterprise_ca_bundle.clear();
+    const auto none = ke::make_dpo_packer(config).value()->open(t.dir / "sbd.zip", t.dir / "payload", now());
+    BOOST_TEST_REQUIRE(!none.has_value());
+    BOOST_TEST(none.error().message.find("enterprise_ca_bundle") != std::string::npos);
+
+    // The certificate must have been valid when the broker received the file.
+    const auto later = t.packer(org_b)->open(t.dir / "sbd.zip", t.dir / "payload", now() + 24h * 365 * 5);
+    BOOST_TEST_REQUIRE(!later.has_value());
+    BOOST_TEST(t.packer(org_b)->rejection_of(later.error()) == ke::rejection::untrusted_signer);
+
+    // B's own bundle: believed, and the signer recorded.
+    const auto opened = t.packer(org_b)->open(t.dir / "sbd.zip", t.dir / "payload", now()).value();
+    BOOST_TEST(opened.signer_organization == org_a);
+    BOOST_TEST(opened.signer.find(org_a) != std::string::npos, opened.signer);
+
+    // A missing bundle file is a config error naming the field.
+    config.enterprise_ca_bundle = t.dir / "absent.pem";
+    const auto absent = ke::make_dpo_packer(config);
+    BOOST_TEST_REQUIRE(!absent.has_value());
+    BOOST_TEST(absent.error().message.starts_with("enterprise_ca_bundle: "), absent.error().message);
 }
 
 BOOST_AUTO_TEST_CASE(the_certificate_must_be_the_organisations_own) {

@@ -192,9 +192,10 @@ BOOST_AUTO_TEST_CASE(a_package_for_the_certificate_the_sr_serves_opens_at_the_re
         a.ports.packer->pack(m, documents, record.receiver_certificate_pem, f.dir / "sbd.zip").value();
     BOOST_TEST(info.size > 0u);
 
-    const auto opened = b.ports.packer->open(f.dir / "sbd.zip", f.dir / "payload").value();
+    const auto opened = b.ports.packer->open(f.dir / "sbd.zip", f.dir / "payload", m.deadline - 1h).value();
     BOOST_TEST(opened.message_id == m.message_id);
     BOOST_TEST(opened.sender == org_a);
+    BOOST_TEST(opened.signer_organization == org_a, "the sandbox's CA vouches for A's certificate");
     const auto out = f.dir / "out";
     fs::create_directories(out);
     kurer::dpo::extract_documents(f.dir / "payload", out).value();

@@ -119,9 +119,15 @@ json::object incoming_json(const incoming_view& v, bool with_history) {
                    {"lastError", r.last_error}};
     if (r.deadline)
         o["deadline"] = api_time(*r.deadline);
+    if (!r.rejection.empty())
+        o["rejection"] = r.rejection;
     if (with_history) {
         o["sendersReference"] = r.senders_reference;
         o["messageChannel"] = r.message_channel;
+        // Who the broker says sent it and to whom, and who signed it (verified).
+        o["uploadedBy"] = r.listed_sender;
+        o["addressedTo"] = r.listed_recipient;
+        o["signer"] = r.signer;
         if (r.lock_until)
             o["lockedUntil"] = api_time(*r.lock_until);
         if (!r.related_message_id.empty())

@@ -149,7 +149,8 @@ private:
         std::vector<available_file> files;
         files.reserve(polled->size());
         for (const auto& f : *polled)
-            files.push_back({f.reference, f.senders_reference.value_or(""), f.size, sent_time(f.sent_date)});
+            files.push_back({f.reference, f.senders_reference.value_or(""), f.size, sent_time(f.sent_date),
+                             f.sender, f.reportee});
         co_return files;
     }
 

@@ -29,12 +29,21 @@ struct altinn3_parts {
     altinn3_parts(http::client& http, altinn3::config cfg,
                   std::shared_ptr<altinn3::maskinporten_tokens> tokens, asio::any_io_executor blocking,
                   std::string organization, std::string channel)
-        : client(http, std::move(cfg), std::move(tokens), blocking)
+        : organization(organization)
+        , client(http, std::move(cfg), std::move(tokens), blocking)
         , broker(client, std::move(organization), std::move(channel), blocking) {}
 
+    std::string organization; // the recipient of every file the broker lists for us
     altinn3::client client;
     altinn3::broker broker;
 };
+
+// "0192:910077473" or "urn:altinn:organization:identifier-no:910077473" -> "910077473"; the
+// engine compares it with the SBD's sender, so anything else is kept as it is and will differ.
+std::string organization_of(std::string_view party) {
+    const auto colon = party.rfind(':');
+    return std::string(colon == std::string_view::npos ? party : party.substr(colon + 1));
+}
 using parts_ptr = std::shared_ptr<altinn3_parts>;
 
 class altinn3_broker final : public broker_port {
@@ -117,7 +126,8 @@ private:
         std::vector<available_file> files;
         files.reserve(listed->size());
         for (const auto& f : *listed)
-            files.push_back({f.reference, f.senders_reference.value_or(""), f.size, created_time(f.created)});
+            files.push_back({f.reference, f.senders_reference.value_or(""), f.size, created_time(f.created),
+                             organization_of(f.sender), p->organization});
         co_return files;
     }
 

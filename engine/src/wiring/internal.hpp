@@ -3,6 +3,7 @@
 #pragma once
 
 #include <kurer/dpo/keys.hpp>
+#include <kurer/dpo/trust.hpp>
 #include <kurer/engine/wiring.hpp>
 #include <kurer/http/client.hpp>
 #include <kurer/maskinporten/token_provider.hpp>
@@ -71,6 +72,9 @@ struct packer_settings {
     signature_digest digest = signature_digest::sha256;
     bool altinn2_manifest = false; // Altinn 2 mode writes the broker's manifest.xml and recipients.xml
     adapter_observer observer;
+    // Whom incoming packages are believed from (absent: no signed package is accepted).
+    std::optional<dpo::trust_anchors> anchors{};
+    dpo::signing_delegations delegations{};
 };
 std::shared_ptr<packer_port> make_packer_port(packer_settings settings);
 
@@ -87,5 +91,9 @@ struct own_keys {
 };
 result<own_keys> read_own_keys(const daemon_config& config);
 result<dpo::identity> load_identity(const daemon_config& config, const own_keys& keys);
+// The packer's settings from the config: the identity, and the enterprise CAs (errors name the
+// config field).
+result<packer_settings> packer_settings_of(const daemon_config& config, dpo::identity id,
+                                           adapter_observer observer);
 
 } // namespace kurer::engine::wiring_detail

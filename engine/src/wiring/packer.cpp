@@ -2,6 +2,7 @@
 #include "internal.hpp"
 
 #include <kurer/dpo/package.hpp>
+#include <kurer/dpo/trust.hpp>
 #include <kurer/engine/runner.hpp>
 
 #include <boost/json/parse.hpp>
@@ -72,13 +73,42 @@ public:
     }
 
     result<opened_package> open(const std::filesystem::path& package,
-                                const std::filesystem::path& payload_out) override {
+                                const std::filesystem::path& payload_out, time_point uploaded) override {
         const auto began = std::chrono::steady_clock::now();
-        auto r = open_package(package, payload_out);
+        auto r = open_package(package, payload_out, uploaded);
+        if (!r && !r.error().retryable) {
+            std::error_code ignored;
+            std::filesystem::remove(payload_out, ignored);
+        }
         std::error_code ec;
         const auto size = std::filesystem::file_size(package, ec);
         observe("open", began, ec ? 0 : size, r.has_value());
         return r;
+    }
+
+    std::string_view rejection_of(const error& e) const override {
+        if (e.code.category() != dpo::dpo_category())
+            return rejection::malformed;
+        switch (static_cast<dpo::errc>(e.code.value())) {
+        case dpo::errc::signer_untrusted:
+            return rejection::untrusted_signer;
+        case dpo::errc::signer_not_sender:
+        case dpo::errc::parties_mismatch:
+            return rejection::wrong_sender;
+        case dpo::errc::cms_not_for_this_certificate:
+        case dpo::errc::cms_key_decryption_failed:
+            return rejection::not_for_us;
+        case dpo::errc::asic_first_block_corrupt:
+        case dpo::errc::asic_digest_mismatch:
+        case dpo::errc::asic_entry_not_in_manifest:
+        case dpo::errc::asic_listed_entry_missing:
+        case dpo::errc::asic_signature_missing:
+        case dpo::errc::asic_signature_invalid:
+        case dpo::errc::cms_bad_padding:
+            return rejection::tampered;
+        default:
+            return rejection::malformed;
+        }
     }
 
 private:
@@ -183,7 +213,7 @@ private:
     }
 
     result<opened_package> open_package(const std::filesystem::path& package,
-                                        const std::filesystem::path& payload_out) const {
+                                        const std::filesystem::path& payload_out, time_point uploaded) const {
         auto opened = dpo::open_package(package);
         if (!opened)
             return opened.error();
@@ -213,6 +243,16 @@ private:
             auto decrypted = dpo::decrypt_asic(*opened->asic, s_.identity, payload_out, {}, true);
             if (!decrypted)
                 return decrypted.error();
+            // Believed only once verified and bound to the SBD's sender (dpo/trust.hpp).
+            if (!s_.anchors)
+                return make_error(make_error_code(dpo::errc::signer_untrusted),
+                                  "no enterprise_ca_bundle is configured, so no signer can be trusted");
+            auto signer =
+                dpo::verify_received(d, payload_out, *s_.anchors, dpo::instant(uploaded), s_.delegations);
+            if (!signer)
+                return signer.error();
+            p.signer = signer->describe();
+            p.signer_organization = signer->organization_number;
             p.has_payload = true;
         }
         return p;

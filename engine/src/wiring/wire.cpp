@@ -32,6 +32,21 @@ result<dpo::identity> load_identity(const daemon_config& config, const own_keys&
     return id;
 }
 
+result<packer_settings> packer_settings_of(const daemon_config& config, dpo::identity id,
+                                           adapter_observer observer) {
+    packer_settings s{std::move(id), config.runner.organization, config.digest,
+                      config.broker.kind == broker_kind::altinn2, std::move(observer)};
+    if (!config.enterprise_ca_bundle.empty()) {
+        auto anchors = dpo::trust_anchors::load(config.enterprise_ca_bundle);
+        if (!anchors)
+            return make_error(config_errc::invalid, "enterprise_ca_bundle: " + anchors.error().message);
+        s.anchors = std::move(*anchors);
+    }
+    for (const auto& [signer, senders] : config.signing_delegations)
+        s.delegations[signer].insert(senders.begin(), senders.end());
+    return s;
+}
+
 } // namespace wiring_detail
 
 using namespace wiring_detail;
@@ -70,8 +85,10 @@ result<std::shared_ptr<packer_port>> make_dpo_packer(const daemon_config& config
     auto id = load_identity(config, *keys);
     if (!id)
         return id.error();
-    return make_packer_port({std::move(*id), config.runner.organization, config.digest,
-                             config.broker.kind == broker_kind::altinn2, std::move(observer)});
+    auto settings = packer_settings_of(config, std::move(*id), std::move(observer));
+    if (!settings)
+        return settings.error();
+    return make_packer_port(std::move(*settings));
 }
 
 result<wired> wire(const daemon_config& config, wiring_options options) {
@@ -84,6 +101,9 @@ result<wired> wire(const daemon_config& config, wiring_options options) {
     auto creds = maskinporten::credentials::from_pem(keys->certificate_pem, keys->private_key_pem);
     if (!creds)
         return make_error(config_errc::invalid, "certificate/private_key: " + creds.error().message);
+    auto packing = packer_settings_of(config, std::move(*id), options.observer);
+    if (!packing)
+        return packing.error();
 
     if (auto cleaned = clean_package_directories(config.runner.data_dir); !cleaned)
         return cleaned.error();
@@ -131,8 +151,7 @@ result<wired> wire(const daemon_config& config, wiring_options options) {
     w.ports.token = make_token_port(net);
     w.ports.resolver = make_resolver_port(net);
     w.capabilities = make_capabilities_lookup(net);
-    w.ports.packer = make_packer_port({std::move(*id), config.runner.organization, config.digest,
-                                       config.broker.kind == broker_kind::altinn2, options.observer});
+    w.ports.packer = make_packer_port(std::move(*packing));
     if (options.broker) {
         w.ports.broker = std::move(options.broker);
     } else {

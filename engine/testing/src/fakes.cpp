@@ -321,7 +321,8 @@ result<package_info> fake_packer::pack_status(std::string_view original_sbd, sm:
 }
 
 result<opened_package> fake_packer::open(const std::filesystem::path& package,
-                                         const std::filesystem::path& payload_out) {
+                                         const std::filesystem::path& payload_out, time_point uploaded) {
+    (void)uploaded;
     if (auto e = blocking_fault(c_, "open"))
         return *e;
     auto content = slurp(package);
@@ -356,6 +357,10 @@ result<opened_package> fake_packer::open(const std::filesystem::path& package,
         if (auto written = write_package(payload_out, body + "\n" + f["documents"]); !written)
             return written.error();
         p.has_payload = true;
+        // A fake package is "signed" by the sender it names: the engine's own binding checks
+        // (the broker's uploader, receipts) are what the fakes exercise.
+        p.signer = "fake signature of " + p.sender;
+        p.signer_organization = p.sender;
     }
     note(c_, "open", p.message_id);
     return p;
@@ -421,6 +426,8 @@ task<std::vector<available_file>> directory_broker::list_available() {
         available_file f;
         f.reference = t.reference;
         f.senders_reference = t.senders_reference;
+        f.sender = t.sender;
+        f.recipient = t.receiver;
         std::error_code ec;
         f.size = std::filesystem::file_size(root_ / "transfers" / t.reference / "file", ec);
         out.push_back(std::move(f));

@@ -147,6 +147,8 @@ result<void> write_kurer_configs(const fs::path& dir, const state& s, std::uint1
             {"certificate", "cert.pem"},
             {"private_key", "key.pem"},
             {"ca_bundle", "../../ca/ca.pem"},
+            // The sandbox's CA issues both its HTTPS certificate and the enterprise certificates.
+            {"enterprise_ca_bundle", "../../ca/ca.pem"},
             {"maskinporten", json::object{{"token_url", base + "/token"},
                                           {"audience", base + "/"},
                                           {"client_id", o.client_id},

@@ -20,7 +20,9 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -101,6 +103,10 @@ struct daemon_config {
     std::filesystem::path certificate;
     std::filesystem::path private_key;
     std::filesystem::path ca_bundle; // empty: the system's store
+    // Who may send us packages: the CAs of enterprise certificates (required when polling) and
+    // the organisations an operator lets sign for others (signer -> senders).
+    std::filesystem::path enterprise_ca_bundle;
+    std::map<std::string, std::set<std::string>, std::less<>> signing_delegations;
 
     maskinporten_settings maskinporten;
     service_registry_settings service_registry;

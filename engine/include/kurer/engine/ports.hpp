@@ -102,7 +102,21 @@ struct opened_package {
     std::string related_message_id; // kvittering: relatedToMessageId
     std::string receipt_type;       // kvittering: OK, WARNING, ERROR, NOTSUPPORTED
     bool has_payload = false;       // the payload file was written (a decrypted ASiC)
+    // Who signed it, verified (see packer_port::open); empty for a package without an ASiC-E,
+    // which carries no signature (status SBDs, kvitteringer).
+    std::string signer;              // the certificate, for records and logs
+    std::string signer_organization; // its organisation number
 };
+
+// Why an incoming package was refused, as the metric kurer_incoming_rejected_total and the
+// record's `rejection` name it.
+namespace rejection {
+inline constexpr std::string_view malformed = "malformed";   // unreadable, or not what DPO sends
+inline constexpr std::string_view not_for_us = "not_for_us"; // encrypted for someone else
+inline constexpr std::string_view tampered = "tampered";     // a digest, the manifest or the signature
+inline constexpr std::string_view untrusted_signer = "untrusted_signer"; // no trusted chain, expired, ...
+inline constexpr std::string_view wrong_sender = "wrong_sender"; // signed, uploaded or answered by another
+} // namespace rejection
 
 class packer_port {
 public:
@@ -118,9 +132,17 @@ public:
                                              statemachine::eformidling_status status,
                                              const std::filesystem::path& out) = 0;
     // Reads a downloaded sbd.zip; writes what the end system will get (the decrypted ASiC) to
-    // `payload_out` if the package carries one. A non-retryable error rejects the package.
+    // `payload_out` if the package carries one, and verifies it before returning: every digest,
+    // the signature, the signer's certificate (trusted, valid at `uploaded`, the time the broker
+    // received the file) and that the signer is the SBD's sender. A non-retryable error rejects
+    // the package, and then no payload file is left behind.
     virtual result<opened_package> open(const std::filesystem::path& package,
-                                        const std::filesystem::path& payload_out) = 0;
+                                        const std::filesystem::path& payload_out, time_point uploaded) = 0;
+    // Which rejection:: code an error of open() is.
+    virtual std::string_view rejection_of(const error& e) const {
+        (void)e;
+        return rejection::malformed;
+    }
 };
 
 // ---- Altinn broker (2 or 3)
@@ -144,6 +166,10 @@ struct available_file {
     std::string senders_reference;
     std::uint64_t size = 0;
     time_point sent{};
+    // What the broker says about the parties (organisation numbers; empty when it does not say):
+    // an incoming package must name the same sender and receiver in its SBD.
+    std::string sender;    // the organisation that uploaded the file
+    std::string recipient; // the organisation it is addressed to (ours, or a reportee's)
 };
 
 class broker_port {

@@ -88,6 +88,7 @@ struct transition_event {
     std::string detail;
     std::vector<statemachine::status_record> statuses;
     time_point time{};
+    std::string rejection{}; // an incoming package refused: why, as a rejection:: code (ports.hpp)
 };
 
 // What the end system gets from peek.

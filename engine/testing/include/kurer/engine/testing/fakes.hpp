@@ -126,7 +126,7 @@ public:
     result<package_info> pack_status(std::string_view original_sbd, statemachine::eformidling_status status,
                                      const std::filesystem::path& out) override;
     result<opened_package> open(const std::filesystem::path& package,
-                                const std::filesystem::path& payload_out) override;
+                                const std::filesystem::path& payload_out, time_point uploaded) override;
 
 private:
     fake_context c_;
