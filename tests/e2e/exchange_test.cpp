@@ -1,9 +1,11 @@
-// Two organisations' engines through the sandbox over TLS with the real adapters: many messages
-// in both directions at once, a message that expires, a receiver that is not registered, and
-// faults injected on every endpoint the engines call. Each end system takes what reaches its
-// queue; every message must end Received at its sender and be taken exactly once.
+// Two organisations' engines through the sandbox over TLS with the real adapters, one with a
+// SEID 1 and one with a SEID 2.0 enterprise certificate: many messages in both directions at
+// once, a message that expires, a receiver that is not registered, and faults injected on every
+// endpoint the engines call. Each end system takes what reaches its queue; every message must end
+// Received at its sender and be taken exactly once.
 #include <kurer/core/files.hpp>
 #include <kurer/core/uuid.hpp>
+#include <kurer/dpo/keys.hpp>
 #include <kurer/testing/cluster.hpp>
 
 #include <boost/json.hpp>
@@ -28,10 +30,14 @@ bool finished(sm::outgoing_state s) {
            s == sm::outgoing_state::expired;
 }
 
+// Both certificate profiles in every exchange: over Altinn 2, A's enterprise certificate is SEID 1
+// (serialNumber) and B's SEID 2.0 (organizationIdentifier NTRNO-…); over Altinn 3 the other way
+// round. Each profile thus signs, encrypts to, and is read back on both sides.
 kurer::testing::cluster_options fast(std::vector<std::string> serve_args = {},
                                      std::string broker = "altinn2") {
     kurer::testing::cluster_options o;
     o.serve_args = std::move(serve_args);
+    o.seid2_organizations = {broker == "altinn3" ? org_a : org_b};
     o.broker = std::move(broker);
     o.tune = [](json::object& config) {
         config["polling_interval_ms"] = 200;
@@ -115,6 +121,15 @@ BOOST_AUTO_TEST_SUITE(e2e_exchange)
 
 BOOST_AUTO_TEST_CASE(many_messages_in_both_directions_at_once, *utf::precondition(cases{"plain"})) {
     kurer::testing::cluster c(fast());
+    // One organisation of each profile (see fast()).
+    const auto profile = [&](const std::string& org) {
+        const auto chain = kurer::dpo::certificate::load_chain(c.sandbox().dir() / "orgs" / org / "cert.pem");
+        BOOST_TEST_REQUIRE(chain.has_value(), chain.error().describe());
+        BOOST_TEST(chain->front().organization_number().value() == org);
+        return chain->front().subject();
+    };
+    BOOST_TEST(profile(org_a).find("NTRNO-") == std::string::npos, profile(org_a));
+    BOOST_TEST(profile(org_b).find("NTRNO-910075918") != std::string::npos, profile(org_b));
     auto a = c.start_engine(org_a);
     auto b = c.start_engine(org_b);
     kurer::testing::end_system a_end(*a), b_end(*b);

@@ -278,6 +278,42 @@ BOOST_AUTO_TEST_CASE(the_certificate_must_be_the_organisations_own) {
     BOOST_TEST((absent.error().code == make_error_code(ke::config_errc::unreadable)));
 }
 
+BOOST_AUTO_TEST_CASE(the_own_certificate_may_be_either_profile_but_must_name_one_organisation) {
+    two_orgs t;
+    // A config of A's whose certificate and key are issued by the CA with this subject.
+    const auto with = [&](const std::string& name, kurer::sandbox::certificate_request request) {
+        request.common_name = name;
+        const auto issued = t.ca.issue(request);
+        fs::create_directories(t.dir / name);
+        spit(t.dir / name / "cert.pem", issued.certificate_pem);
+        spit(t.dir / name / "key.pem", issued.private_key_pem);
+        auto c = t.config(org_a);
+        c.certificate = t.dir / name / "cert.pem";
+        c.private_key = t.dir / name / "key.pem";
+        return ke::make_dpo_packer(c);
+    };
+    const auto seid2 = with("seid2", {.organization_identifier = std::string("NTRNO-") + org_a});
+    BOOST_TEST(seid2.has_value(), (seid2 ? "" : seid2.error().message));
+    // SEID 2.0 names the number: B's, and the certificate is not A's.
+    const auto others = with("others", {.organization_identifier = std::string("NTRNO-") + org_b});
+    BOOST_TEST_REQUIRE(!others.has_value());
+    BOOST_TEST(others.error().message.find(std::string("is organisation ") + org_b + "'s, not " + org_a) !=
+                   std::string::npos,
+               others.error().message);
+
+    const auto none = with("none", {});
+    BOOST_TEST_REQUIRE(!none.has_value());
+    BOOST_TEST((none.error().code == make_error_code(ke::config_errc::invalid)));
+    BOOST_TEST(none.error().message.starts_with("certificate: "), none.error().message);
+    BOOST_TEST(none.error().message.find("names no organisation number") != std::string::npos,
+               none.error().message);
+    const auto two =
+        with("two", {.serial_number = org_a, .organization_identifier = std::string("NTRNO-") + org_b});
+    BOOST_TEST_REQUIRE(!two.has_value());
+    BOOST_TEST(two.error().message.find("two different organisation numbers") != std::string::npos,
+               two.error().message);
+}
+
 BOOST_AUTO_TEST_CASE(start_up_removes_what_a_killed_pack_or_decrypt_left_and_nothing_else) {
     kurer::testing::scratch_dir dir;
     const auto out = dir / "packages" / "out";

@@ -9,14 +9,17 @@
 namespace {
 
 constexpr std::string_view usage =
-    R"(usage: kurer-sandbox init DIR --port N --org ORGNR [--org ORGNR ...] [--broker altinn2|altinn3]
+    R"(usage: kurer-sandbox init DIR --port N --org ORGNR [--org ORGNR ...] [--seid2 ORGNR ...]
+                          [--broker altinn2|altinn3]
        kurer-sandbox serve DIR [--fault JSON ...] [--set JSON ...] [--verbose]
        kurer-sandbox --version | --help
 
 init   creates DIR: a test CA, certificates and keys for every organisation, the sandbox state
        (DIR/sandbox.json) and a ready-to-run kurer configuration per organisation at
        DIR/orgs/<orgnr>/kurer.json. --port 0 lets `serve` choose a free port (and rewrite the
-       configurations when it starts).
+       configurations when it starts). Enterprise certificates have SEID 1 subjects (serialNumber
+       ORGNR); --seid2 ORGNR (repeatable, each also an --org) gives that organisation a SEID 2.0
+       subject instead (organizationIdentifier NTRNO-ORGNR), as current production certificates.
 serve  serves HTTPS on 127.0.0.1:<port> and prints "ready https://127.0.0.1:<port>" once listening.
        --fault adds a fault rule, e.g. '{"path_prefix":"/token","status":503,"count":2}';
        --set changes a setting, e.g. '{"token_lifetime_s":5}'. See docs/sandbox.md.
@@ -46,6 +49,8 @@ int init(std::span<char* const> args) {
             port_given = true;
         } else if (a == "--org") {
             options.organizations.emplace_back(v);
+        } else if (a == "--seid2") {
+            options.seid2_organizations.emplace_back(v);
         } else if (a == "--broker") {
             options.broker = v;
         } else {

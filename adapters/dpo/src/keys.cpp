@@ -1,6 +1,7 @@
 #include "keys_impl.hpp"
 
 #include <kurer/core/files.hpp>
+#include <kurer/core/organization_number.hpp>
 #include <kurer/dpo/errors.hpp>
 
 #include <botan/data_src.h>
@@ -114,11 +115,14 @@ std::string certificate::serial_hex() const {
     return Botan::hex_encode(impl_->cert.serial_number());
 }
 
-std::optional<std::string> certificate::organization_number() const {
-    auto values = impl_->cert.subject_info("X520.SerialNumber");
-    if (values.empty())
-        return std::nullopt;
-    return values.front();
+result<std::string> certificate::organization_number() const {
+    std::vector<subject_attribute> subject;
+    for (const auto& [oid, value] : impl_->cert.subject_dn().dn_info())
+        subject.push_back({oid.to_string(), value.value()});
+    auto number = organization_number_in_attributes(subject, "the certificate (" + this->subject() + ")");
+    if (!number)
+        return make_dpo_error(errc::certificate_invalid, number.error().message);
+    return number;
 }
 
 std::vector<std::uint8_t> certificate::der() const {

@@ -1,4 +1,5 @@
 #include <kurer/core/files.hpp>
+#include <kurer/core/organization_number.hpp>
 #include <kurer/maskinporten/grant.hpp>
 #include <kurer/maskinporten/jose.hpp>
 
@@ -9,6 +10,7 @@
 
 #include <botan/data_src.h>
 #include <botan/pkcs8.h>
+#include <botan/pkix_types.h>
 #include <botan/rsa.h>
 #include <botan/x509cert.h>
 
@@ -69,18 +71,12 @@ result<credentials> credentials::load(const std::filesystem::path& certificate_p
     return out;
 }
 
-std::string credentials::organization_number() const {
-    const auto values = certificate->subject_info("X520.SerialNumber");
-    for (const auto& v : values) {
-        // Some issuers prefix the number ("NTRNO-910077473"); the 9 digits are what counts.
-        std::string digits;
-        for (char c : v)
-            if (c >= '0' && c <= '9')
-                digits += c;
-        if (digits.size() == 9)
-            return digits;
-    }
-    return {};
+result<std::string> credentials::organization_number() const {
+    std::vector<subject_attribute> subject;
+    for (const auto& [oid, value] : certificate->subject_dn().dn_info())
+        subject.push_back({oid.to_string(), value.value()});
+    return organization_number_in_attributes(subject, "the enterprise certificate (" +
+                                                          certificate->subject_dn().to_string() + ")");
 }
 
 std::string grant_claims_json(const grant_claims& claims, std::chrono::system_clock::time_point now,

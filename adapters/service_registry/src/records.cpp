@@ -1,3 +1,4 @@
+#include <kurer/core/organization_number.hpp>
 #include <kurer/service_registry/records.hpp>
 
 #include <boost/json/parse.hpp>
@@ -188,14 +189,6 @@ result<receiver_certificate> check_receiver_certificate(std::string_view pem,
         return invalid(std::string("the receiver's certificate cannot be parsed: ") + e.what());
     }
     out.subject = cert->subject_dn().to_string();
-    for (const auto& serial : cert->subject_info("X520.SerialNumber")) {
-        std::string digits;
-        for (char c : serial)
-            if (c >= '0' && c <= '9')
-                digits += c;
-        if (digits.size() == 9)
-            out.organization_number = digits;
-    }
     out.not_before = cert->not_before().to_std_timepoint();
     out.not_after = cert->not_after().to_std_timepoint();
     if (now < out.not_before)
@@ -215,6 +208,17 @@ result<receiver_certificate> check_receiver_certificate(std::string_view pem,
                        " key; CMS encryption to it needs RSA");
     if (!cert->allowed_usage(Botan::KEY_ENCIPHERMENT))
         return invalid("the receiver's certificate (" + out.subject + ") does not permit keyEncipherment");
+    // Either profile: organizationIdentifier NTRNO-<9 digits> (SEID 2.0) or a 9-digit serialNumber
+    // (SEID 1). A certificate that names no organisation, or two, is not an enterprise certificate
+    // anyone can be held to.
+    std::vector<subject_attribute> subject;
+    for (const auto& [oid, value] : cert->subject_dn().dn_info())
+        subject.push_back({oid.to_string(), value.value()});
+    auto number =
+        organization_number_in_attributes(subject, "the receiver's certificate (" + out.subject + ")");
+    if (!number)
+        return invalid(number.error().message);
+    out.organization_number = std::move(*number);
     return out;
 }
 

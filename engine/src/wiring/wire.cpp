@@ -24,8 +24,13 @@ result<dpo::identity> load_identity(const daemon_config& config, const own_keys&
     auto id = dpo::identity::from_pem(keys.certificate_pem, keys.private_key_pem);
     if (!id)
         return make_error(config_errc::invalid, "certificate/private_key: " + id.error().message);
+    // Either profile (SEID 1 serialNumber, SEID 2.0 organizationIdentifier); a certificate that
+    // names no organisation, or two, cannot sign for this one.
     const auto org = id->leaf().organization_number();
-    if (org && *org != config.runner.organization)
+    if (!org)
+        return make_error(config_errc::invalid,
+                          "certificate: " + config.certificate.string() + ": " + org.error().message);
+    if (*org != config.runner.organization)
         return make_error(config_errc::invalid, "certificate: " + config.certificate.string() +
                                                     " is organisation " + *org + "'s, not " +
                                                     config.runner.organization + "'s");

@@ -118,8 +118,36 @@ BOOST_AUTO_TEST_CASE(refuses_grants_maskinporten_would_refuse) {
     BOOST_TEST(!mp::make_grant(c, org_credentials(), std::chrono::system_clock::now(), "x").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(credentials_name_their_organisation_in_either_certificate_profile) {
+    BOOST_TEST(org_credentials().organization_number().value() == "910077473"); // SEID 1: serialNumber
+    const auto credentials_of = [](const kurer::sandbox::certificate_request& r) {
+        const auto issued = ca().issue(r);
+        return mp::credentials::from_pem(issued.certificate_pem, issued.private_key_pem).value();
+    };
+    const auto seid2 = credentials_of({.common_name = "TESTKOMMUNE",
+                                       .organization = "TESTKOMMUNE",
+                                       .organization_identifier = "NTRNO-910075918"});
+    BOOST_TEST(seid2.organization_number().value() == "910075918");
+    // Another serialNumber beside it does not matter.
+    const auto other_serial = credentials_of(
+        {.common_name = "T", .serial_number = "C-12345", .organization_identifier = "NTRNO-910075918"});
+    BOOST_TEST(other_serial.organization_number().value() == "910075918");
+
+    const auto two = credentials_of({.common_name = "TWO",
+                                     .serial_number = "910077473",
+                                     .organization_identifier = "NTRNO-910075918"})
+                         .organization_number();
+    BOOST_TEST_REQUIRE(two.has_error());
+    BOOST_TEST(two.error().message.find("two different organisation numbers") != std::string::npos,
+               two.error().message);
+    const auto none = credentials_of({.common_name = "NONE"}).organization_number();
+    BOOST_TEST_REQUIRE(none.has_error());
+    BOOST_TEST(none.error().message.find("names no organisation number") != std::string::npos,
+               none.error().message);
+    BOOST_TEST(none.error().message.find("NONE") != std::string::npos, none.error().message);
+}
+
 BOOST_AUTO_TEST_CASE(credentials_must_be_an_rsa_key_matching_the_certificate) {
-    BOOST_TEST(org_credentials().organization_number() == "910077473");
     const auto other = ca().issue({.common_name = "OTHER", .serial_number = "910075918"});
     const auto mine = ca().issue({.common_name = "MINE", .serial_number = "910077473"});
     const auto mismatch = mp::credentials::from_pem(mine.certificate_pem, other.private_key_pem);

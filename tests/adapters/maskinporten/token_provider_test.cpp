@@ -235,6 +235,36 @@ BOOST_AUTO_TEST_CASE(wrong_certificates_are_refused) {
     BOOST_TEST(f.error().message.find("MP-120") != std::string::npos, f.error().message);
 }
 
+BOOST_AUTO_TEST_CASE(a_seid2_certificate_gets_a_token_and_one_naming_two_organisations_does_not) {
+    test_context t;
+    const auto ca =
+        sandbox::certificate_authority::load(shared().path("ca/ca.pem"), shared().path("ca/ca-key.pem"))
+            .value();
+    const auto provider_with = [&](const sandbox::certificate_request& request) {
+        const auto issued = ca.issue(request);
+        return mp::token_provider::create(
+                   t.client, t.config_for(org),
+                   mp::credentials::from_pem(issued.certificate_pem, issued.private_key_pem).value())
+            .value();
+    };
+    auto seid2 = provider_with({.common_name = "SEID2",
+                                .organization = "SEID2",
+                                .organization_identifier = std::string("NTRNO-") + org});
+    auto token = kurer::test::run(t.io, seid2.get({.scopes = {"eformidling:dpo"}}));
+    BOOST_TEST_REQUIRE(token.has_value(), token.error().message);
+    BOOST_TEST(!token->value.empty());
+
+    auto two = provider_with({.common_name = "TWO",
+                              .serial_number = other_org,
+                              .organization_identifier = std::string("NTRNO-") + org});
+    auto refused = kurer::test::run(t.io, two.get({.scopes = {"eformidling:dpo"}}));
+    BOOST_TEST_REQUIRE(refused.has_error());
+    BOOST_TEST(refused.error().code == make_error_code(mp::errc::invalid_grant));
+    BOOST_TEST(refused.error().message.find("two different organisation numbers") != std::string::npos,
+               refused.error().message);
+    BOOST_TEST(refused.error().message.find("MP-122") != std::string::npos, refused.error().message);
+}
+
 BOOST_AUTO_TEST_CASE(scopes_not_registered_for_the_client_are_refused) {
     test_context t;
     auto tokens = t.provider(t.config_for(org));

@@ -26,11 +26,14 @@ constexpr const char* receiver_org = "910075918";
 constexpr const char* administrasjon = "urn:no:difi:profile:arkivmelding:administrasjon:ver1.0";
 constexpr const char* arkivmelding = "urn:no:difi:arkivmelding:xsd::arkivmelding";
 
+// The receiver holds a SEID 2.0 enterprise certificate (organizationIdentifier NTRNO-…).
 struct sandbox_fixture {
     kurer::testing::scratch_dir dir;
     sandbox::child sb;
     sandbox_fixture()
-        : sb(sandbox::child::start(kurer::testing::executable("kurer-sandbox"), dir / "sandbox").value()) {}
+        : sb(sandbox::child::start(kurer::testing::executable("kurer-sandbox"), dir / "sandbox",
+                                   {.seid2_organizations = {receiver_org}})
+                 .value()) {}
 };
 
 sandbox_fixture& shared() {
@@ -102,7 +105,9 @@ BOOST_AUTO_TEST_CASE(resolves_a_dpo_receiver_with_a_verified_signed_answer) {
     BOOST_TEST(*r->record.service.service_edition_code == "270815");
     BOOST_TEST(r->info.organization_name == "SANDBOX ORG 910075918");
     BOOST_TEST_REQUIRE(r->certificate.has_value());
-    BOOST_TEST(r->certificate->organization_number == receiver_org);
+    BOOST_TEST(r->certificate->organization_number == receiver_org); // from organizationIdentifier
+    BOOST_TEST(r->certificate->subject.find(std::string("NTRNO-") + receiver_org) != std::string::npos,
+               r->certificate->subject);
     // The certificate is the receiver's own enterprise certificate.
     const auto own =
         kurer::read_small_file(shared().sb.dir() / "orgs" / receiver_org / "cert.pem", 1 << 20).value();

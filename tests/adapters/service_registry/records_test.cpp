@@ -116,6 +116,44 @@ BOOST_AUTO_TEST_CASE(normalises_bare_and_crlf_certificates) {
     BOOST_TEST(sr::check_receiver_certificate(bare, now)->organization_number == "910075918");
 }
 
+BOOST_AUTO_TEST_CASE(receiver_certificates_name_their_organisation_in_either_profile) {
+    const auto now = std::chrono::system_clock::now();
+    const auto check = [&](const kurer::sandbox::certificate_request& r) {
+        return sr::check_receiver_certificate(ca().issue(r).certificate_pem, now);
+    };
+    const auto seid2 = check({.common_name = "R", .organization_identifier = "NTRNO-910075918"});
+    BOOST_TEST_REQUIRE(seid2.has_value(), seid2.error().message);
+    BOOST_TEST(seid2->organization_number == "910075918");
+    const auto other_serial =
+        check({.common_name = "R", .serial_number = "4-1234", .organization_identifier = "NTRNO-910075918"});
+    BOOST_TEST_REQUIRE(other_serial.has_value(), other_serial.error().message);
+    BOOST_TEST(other_serial->organization_number == "910075918");
+    const auto seid1 = check({.common_name = "R", .serial_number = "910077473"});
+    BOOST_TEST_REQUIRE(seid1.has_value(), seid1.error().message);
+    BOOST_TEST(seid1->organization_number == "910077473");
+
+    // None, or two: not a certificate anyone can be held to.
+    const auto none = check({.common_name = "NOBODY"});
+    BOOST_TEST_REQUIRE(none.has_error());
+    BOOST_TEST(none.error().code == make_error_code(sr::errc::certificate_invalid));
+    BOOST_TEST(none.error().message.find("the receiver's certificate (") == 0u, none.error().message);
+    BOOST_TEST(none.error().message.find("NOBODY") != std::string::npos, none.error().message);
+    BOOST_TEST(none.error().message.find("names no organisation number") != std::string::npos,
+               none.error().message);
+    const auto two = check(
+        {.common_name = "TWO", .serial_number = "910077473", .organization_identifier = "NTRNO-910075918"});
+    BOOST_TEST_REQUIRE(two.has_error());
+    BOOST_TEST(two.error().code == make_error_code(sr::errc::certificate_invalid));
+    BOOST_TEST(
+        two.error().message.find("two different organisation numbers: 910075918 (organizationIdentifier) "
+                                 "and 910077473 (serialNumber)") != std::string::npos,
+        two.error().message);
+    const auto malformed = check({.common_name = "BAD", .organization_identifier = "NTRNO-9100759180"});
+    BOOST_TEST_REQUIRE(malformed.has_error());
+    BOOST_TEST(malformed.error().message.find("malformed organizationIdentifier") != std::string::npos,
+               malformed.error().message);
+}
+
 BOOST_AUTO_TEST_CASE(receiver_certificates_must_be_current_rsa_and_allow_key_encipherment) {
     using kurer::sandbox::key_usage;
     const auto now = std::chrono::system_clock::now();

@@ -7,6 +7,7 @@
 #include <kurer/http/client.hpp>
 #include <kurer/maskinporten/jose.hpp>
 #include <kurer/sandbox/child.hpp>
+#include <kurer/sandbox/pki.hpp>
 #include <kurer/sandbox/request_log.hpp>
 #include <kurer/sandbox/state.hpp>
 #include <kurer/sandbox/token_authority.hpp>
@@ -22,6 +23,7 @@
 #include <botan/pkix_types.h>
 #include <botan/x509cert.h>
 
+#include <map>
 #include <set>
 #include <sys/stat.h>
 
@@ -60,7 +62,8 @@ Botan::X509_Certificate certificate(const fs::path& p) {
     return Botan::X509_Certificate(source);
 }
 
-// One sandbox for the file, with organisation B registered for the administrasjon process only.
+// One sandbox for the file, with organisation B registered for the administrasjon process only
+// and holding a SEID 2.0 certificate (A's is SEID 1).
 struct fixture {
     kurer::testing::scratch_dir dir;
     sandbox::child sb;
@@ -69,8 +72,8 @@ struct fixture {
         : sb(start(dir / "sandbox")) {}
 
     static sandbox::child start(const fs::path& d) {
-        auto init =
-            sandbox::run_program(exe(), {"init", d.string(), "--port", "0", "--org", org_a, "--org", org_b});
+        auto init = sandbox::run_program(
+            exe(), {"init", d.string(), "--port", "0", "--org", org_a, "--org", org_b, "--seid2", org_b});
         BOOST_TEST_REQUIRE((init && init->exit_code == 0), (init ? init->output : init.error().message));
         auto state = sandbox::load_state(d).value();
         for (auto& o : state.organizations)
@@ -108,10 +111,19 @@ struct client_context {
     // A grant signed with organisation A's key and certificate, claims as given.
     std::string grant(json::object claims, json::object header = {}) {
         const auto dir = shared().sb.dir() / "orgs" / org_a;
-        Botan::DataSource_Memory key_source(read(dir / "key.pem"));
+        return grant_with(read(dir / "cert.pem"), read(dir / "key.pem"), std::move(claims),
+                          std::move(header));
+    }
+
+    // A grant signed with this certificate and key.
+    std::string grant_with(const std::string& cert_pem, const std::string& key_pem, json::object claims,
+                           json::object header = {}) {
+        Botan::DataSource_Memory key_source(key_pem);
         const auto key = Botan::PKCS8::load_key(key_source);
+        Botan::DataSource_Memory cert_source(cert_pem);
         if (header.empty())
-            header = {{"alg", "RS256"}, {"x5c", json::array{jose::x5c_entry(certificate(dir / "cert.pem"))}}};
+            header = {{"alg", "RS256"},
+                      {"x5c", json::array{jose::x5c_entry(Botan::X509_Certificate(cert_source))}}};
         return jose::sign(json::serialize(header), json::serialize(claims), *key);
     }
 
@@ -225,6 +237,41 @@ BOOST_AUTO_TEST_CASE(writes_certificates_keys_state_and_kurer_configs) {
     BOOST_TEST(broker.at("altinn2").at("system_password").as_string() == a->altinn2_system_password);
 }
 
+BOOST_AUTO_TEST_CASE(seid2_gives_the_chosen_organisations_an_organization_identifier) {
+    kurer::testing::scratch_dir dir;
+    const auto d = dir / "sb";
+    auto r = sandbox::run_program(
+        exe(), {"init", d.string(), "--port", "0", "--org", org_a, "--org", org_b, "--seid2", org_b});
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST_REQUIRE(r->exit_code == 0, r->output);
+    // The subject attributes by OID: serialNumber 2.5.4.5, organizationIdentifier 2.5.4.97.
+    const auto attributes = [&](const std::string& org) {
+        std::multimap<std::string, std::string> out;
+        const auto cert = certificate(d / "orgs" / org / "cert.pem"); // outlives the loop over its subject
+        for (const auto& [oid, value] : cert.subject_dn().dn_info())
+            out.emplace(oid.to_string(), value.value());
+        return out;
+    };
+    const auto a = attributes(org_a);
+    const auto b = attributes(org_b);
+    BOOST_TEST(a.count("2.5.4.5") == 1u);
+    BOOST_TEST(a.find("2.5.4.5")->second == org_a);
+    BOOST_TEST(a.count("2.5.4.97") == 0u);
+    BOOST_TEST(b.count("2.5.4.97") == 1u);
+    BOOST_TEST(b.find("2.5.4.97")->second == std::string("NTRNO-") + org_b);
+    BOOST_TEST(b.count("2.5.4.5") == 0u);
+    BOOST_TEST(b.find("2.5.4.10")->second == std::string("SANDBOX ORG ") + org_b);
+    BOOST_TEST(b.find("2.5.4.6")->second == "NO");
+    // As openssl, an implementation of its own, reads it.
+    auto subject =
+        sandbox::run_program("/usr/bin/openssl", {"x509", "-noout", "-subject", "-nameopt", "RFC2253", "-in",
+                                                  (d / "orgs" / org_b / "cert.pem").string()});
+    BOOST_TEST_REQUIRE(subject.has_value());
+    BOOST_TEST(subject->output.find(std::string("organizationIdentifier=NTRNO-") + org_b) !=
+                   std::string::npos,
+               subject->output);
+}
+
 BOOST_AUTO_TEST_CASE(refuses_bad_arguments_and_an_existing_sandbox) {
     kurer::testing::scratch_dir dir;
     const auto d = (dir / "sb").string();
@@ -233,6 +280,7 @@ BOOST_AUTO_TEST_CASE(refuses_bad_arguments_and_an_existing_sandbox) {
           {"init", d, "--port", "8443"},
           {"init", d, "--port", "99999", "--org", org_a},
           {"init", d, "--port", "8443", "--org", org_a, "--broker", "altinn4"},
+          {"init", d, "--port", "8443", "--org", org_a, "--seid2", org_b},
           {"init", d, "--org", org_a}}) {
         auto r = sandbox::run_program(exe(), args);
         BOOST_TEST_REQUIRE(r.has_value());
@@ -338,6 +386,42 @@ BOOST_AUTO_TEST_CASE(checks_grants_in_the_documented_order) {
     const auto other_grant = t.call(http::verb::post, "/token", "grant_type=client_credentials&assertion=x",
                                     {{"Content-Type", "application/x-www-form-urlencoded"}});
     BOOST_TEST(t.refusal(other_grant).find("unsupported_grant_type") == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(reads_the_organisation_from_either_certificate_profile) {
+    client_context t;
+    // B's certificate from init is SEID 2.0 (organizationIdentifier): its grant is accepted.
+    auto b_claims = t.claims();
+    b_claims["iss"] = std::string("MOVE_IP_") + org_b;
+    const auto b_dir = shared().sb.dir() / "orgs" / org_b;
+    const auto seid2 = t.token(t.grant_with(read(b_dir / "cert.pem"), read(b_dir / "key.pem"), b_claims));
+    BOOST_TEST(seid2.status == 200u, seid2.body);
+    BOOST_TEST(t.token(t.grant(t.claims())).status == 200u); // A's: SEID 1
+
+    // Certificates from the sandbox CA whose subjects name another, two, or no organisation.
+    const auto ca = sandbox::certificate_authority::load(shared().sb.dir() / "ca/ca.pem",
+                                                         shared().sb.dir() / "ca/ca-key.pem")
+                        .value();
+    const auto refusal_for = [&](const sandbox::certificate_request& request) {
+        const auto issued = ca.issue(request);
+        return t.refusal(t.token(t.grant_with(issued.certificate_pem, issued.private_key_pem, t.claims())));
+    };
+    const auto other =
+        refusal_for({.common_name = "A", .organization_identifier = std::string("NTRNO-") + org_b});
+    BOOST_TEST(other.find("does not match the client's owner") != std::string::npos, other);
+    BOOST_TEST(other.find("MP-122") != std::string::npos, other);
+    const auto two = refusal_for({.common_name = "A",
+                                  .serial_number = org_b,
+                                  .organization_identifier = std::string("NTRNO-") + org_a});
+    BOOST_TEST(two.find("two different organisation numbers") != std::string::npos, two);
+    BOOST_TEST(two.find("MP-122") != std::string::npos, two);
+    const auto none = refusal_for({.common_name = "A"});
+    BOOST_TEST(none.find("names no organisation number") != std::string::npos, none);
+    // A's own number as SEID 2.0, beside a serialNumber that is no organisation number: accepted.
+    const auto mine = ca.issue({.common_name = "A",
+                                .serial_number = "X-1",
+                                .organization_identifier = std::string("NTRNO-") + org_a});
+    BOOST_TEST(t.token(t.grant_with(mine.certificate_pem, mine.private_key_pem, t.claims())).status == 200u);
 }
 
 BOOST_AUTO_TEST_CASE(a_skewed_sandbox_clock_refuses_grants_from_the_future_of_its_view) {

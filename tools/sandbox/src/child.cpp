@@ -132,6 +132,10 @@ result<child> child::start(const std::filesystem::path& executable, const std::f
             args.push_back("--org");
             args.push_back(o);
         }
+        for (const auto& o : options.seid2_organizations) {
+            args.push_back("--seid2");
+            args.push_back(o);
+        }
         auto init = run_program(executable, args);
         if (!init)
             return init.error();

@@ -7,6 +7,8 @@
 
 #include <botan/system_rng.h>
 
+#include <algorithm>
+
 namespace kurer::sandbox {
 namespace {
 
@@ -45,6 +47,10 @@ result<state> init_sandbox(const fs::path& dir, const init_options& options) {
     for (const auto& o : options.organizations)
         if (!nine_digits(o))
             return invalid("--org " + o + ": an organisation number has 9 digits");
+    for (const auto& o : options.seid2_organizations)
+        if (std::find(options.organizations.begin(), options.organizations.end(), o) ==
+            options.organizations.end())
+            return invalid("--seid2 " + o + ": not an organisation of this sandbox (name it with --org too)");
     if (options.broker != "altinn2" && options.broker != "altinn3")
         return invalid("--broker must be altinn2 or altinn3, not " + options.broker);
     std::error_code ec;
@@ -101,7 +107,16 @@ result<state> init_sandbox(const fs::path& dir, const init_options& options) {
         fs::create_directories(dir / org_dir, ec);
         o.certificate = org_dir / "cert.pem";
         o.private_key = org_dir / "key.pem";
-        const auto cert = ca.issue({.common_name = o.name, .organization = o.name, .serial_number = number});
+        // SEID 1 puts the number in serialNumber, SEID 2.0 in organizationIdentifier as NTRNO-<orgnr>
+        // (../shared/protocol/enterprise-certificates.md).
+        const bool seid2 = std::find(options.seid2_organizations.begin(), options.seid2_organizations.end(),
+                                     number) != options.seid2_organizations.end();
+        certificate_request request{.common_name = o.name, .organization = o.name};
+        if (seid2)
+            request.organization_identifier = "NTRNO-" + number;
+        else
+            request.serial_number = number;
+        const auto cert = ca.issue(request);
         if (auto r = write_issued(dir, o.certificate, o.private_key, cert); !r)
             return r.error();
         o.client_id = "MOVE_IP_" + number;

@@ -1,6 +1,7 @@
 // Maskinporten as the sandbox plays it: POST /token with every check of maskinporten.md §7 in
 // order, the metadata document and the JWK set.
 #include <kurer/core/files.hpp>
+#include <kurer/core/organization_number.hpp>
 #include <kurer/core/uuid.hpp>
 #include <kurer/http/blocking.hpp>
 #include <kurer/maskinporten/jose.hpp>
@@ -254,13 +255,15 @@ private:
                 "The JWT is signed with an invalid certificate (not issued by a trusted CA for "
                 "this environment)",
                 "MP-120");
-        std::string cert_org;
-        for (const auto& v : cert->subject_info("X520.SerialNumber"))
-            for (char c : v)
-                if (c >= '0' && c <= '9')
-                    cert_org += c;
-        if (cert_org != client->number)
-            return invalid_grant("The certificate's organisation number (" + cert_org +
+        // Either profile: organizationIdentifier NTRNO-<9 digits> (SEID 2.0) or serialNumber (SEID 1).
+        std::vector<subject_attribute> subject;
+        for (const auto& [oid, value] : cert->subject_dn().dn_info())
+            subject.push_back({oid.to_string(), value.value()});
+        const auto cert_org = organization_number_in_attributes(subject);
+        if (!cert_org)
+            return invalid_grant("Invalid certificate: " + cert_org.error().message, "MP-122");
+        if (*cert_org != client->number)
+            return invalid_grant("The certificate's organisation number (" + *cert_org +
                                      ") does not match the client's owner (" + client->number + ")",
                                  "MP-122");
 

@@ -5,6 +5,7 @@
 #include <botan/data_src.h>
 #include <botan/ec_group.h>
 #include <botan/ecdsa.h>
+#include <botan/pkcs10.h>
 #include <botan/pkcs8.h>
 #include <botan/rsa.h>
 #include <botan/x509_ca.h>
@@ -92,7 +93,15 @@ issued certificate_authority::issue(const certificate_request& request) const {
     opts.constraints = constraints(request.usage);
     if (request.server_auth)
         opts.add_ex_constraint("PKIX.ServerAuth");
-    const auto req = Botan::X509::create_cert_req(opts, *key, "SHA-256", rng);
+    auto req = Botan::X509::create_cert_req(opts, *key, "SHA-256", rng);
+    if (!request.organization_identifier.empty()) {
+        // X509_Cert_Options has no organizationIdentifier (SEID 2.0): the request is made again
+        // with it added to the subject, the extensions kept.
+        auto subject = req.subject_dn();
+        subject.add_attribute(Botan::OID::from_string("2.5.4.97"),
+                              Botan::ASN1_String(request.organization_identifier));
+        req = Botan::PKCS10_Request::create(*key, subject, req.extensions(), "SHA-256", rng);
+    }
 
     Botan::DataSource_Memory ca_source(certificate_pem_);
     const Botan::X509_Certificate ca_cert(ca_source);

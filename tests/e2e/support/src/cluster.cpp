@@ -17,6 +17,7 @@ namespace {
 sandbox::child start_sandbox(const std::filesystem::path& dir, const cluster_options& o) {
     sandbox::child_options c;
     c.organizations = o.organizations;
+    c.seid2_organizations = o.seid2_organizations;
     c.broker = o.broker;
     c.serve_args = o.serve_args;
     auto started = sandbox::child::start(executable("kurer-sandbox"), dir, c);

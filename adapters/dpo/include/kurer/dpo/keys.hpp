@@ -27,9 +27,11 @@ public:
     std::string subject() const; // RFC 4514-ish text, for messages
     std::string issuer() const;
     std::string serial_hex() const; // upper-case hexadecimal
-    // The organisation number in the subject's serialNumber attribute (Norwegian enterprise
-    // certificates carry it there), when it has one.
-    std::optional<std::string> organization_number() const;
+    // The organisation number the subject names, in either profile of Norwegian enterprise
+    // certificates: organizationIdentifier NTRNO-<9 digits> (SEID 2.0) or a 9-digit serialNumber
+    // (SEID 1), by the rule of kurer/core/organization_number.hpp. A certificate that names none,
+    // or two different ones, is errc::certificate_invalid with the subject in the message.
+    result<std::string> organization_number() const;
     std::vector<std::uint8_t> der() const;
     bool has_rsa_key() const;
 

@@ -32,8 +32,10 @@ struct credentials {
                                     const std::filesystem::path& private_key_pem);
     static result<credentials> from_pem(std::string_view certificate_pem, std::string_view private_key_pem);
 
-    // The organisation number in the subject's serialNumber, empty when it has none.
-    std::string organization_number() const;
+    // The organisation number the certificate's subject names, in either profile (SEID 2.0
+    // organizationIdentifier NTRNO-<9 digits>, SEID 1 serialNumber), by the rule of
+    // kurer/core/organization_number.hpp; an error (invalid_argument) when it names none or two.
+    result<std::string> organization_number() const;
 };
 
 // The Altinn 3 system-user claim: authorization_details

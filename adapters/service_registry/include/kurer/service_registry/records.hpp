@@ -75,7 +75,7 @@ const service_record* choose_record(const identifier_resource& resource, std::st
 struct receiver_certificate {
     std::string pem; // normalised: BEGIN/END lines present, \n line breaks
     std::string subject;
-    std::string organization_number; // from the subject's serialNumber, may be empty
+    std::string organization_number; // organizationIdentifier NTRNO-… or serialNumber: 9 digits
     std::chrono::system_clock::time_point not_before;
     std::chrono::system_clock::time_point not_after;
 };
@@ -84,7 +84,10 @@ struct receiver_certificate {
 std::string normalize_pem(std::string_view text);
 
 // Checks that the certificate parses, is valid at `now`, has an RSA key, and that its key usage
-// (when present) permits keyEncipherment: what CMS encryption to the receiver needs.
+// (when present) permits keyEncipherment: what CMS encryption to the receiver needs. Then that its
+// subject names one organisation number, in either profile (kurer/core/organization_number.hpp):
+// SEID 2.0's organizationIdentifier NTRNO-<9 digits> or SEID 1's serialNumber; none, or two
+// different ones, is certificate_invalid.
 result<receiver_certificate> check_receiver_certificate(std::string_view pem,
                                                         std::chrono::system_clock::time_point now);
 

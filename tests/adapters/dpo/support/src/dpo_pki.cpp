@@ -77,13 +77,16 @@ test_pki::test_pki(std::filesystem::path dir)
          "openssl req (CA)");
 }
 
-party test_pki::make_party(const std::string& name, const std::string& org, bool signed_by_ca, int bits) {
+party test_pki::make_party(const std::string& name, const std::string& org, bool signed_by_ca, int bits,
+                           subject_profile profile) {
     party p;
     p.organization_number = org;
     p.key = dir_ / (name + ".key");
     p.leaf = dir_ / (name + ".leaf.pem");
     p.cert = dir_ / (name + ".pem");
-    const std::string subject = "/C=NO/O=" + name + "/serialNumber=" + org + "/CN=" + name;
+    const std::string number =
+        profile == subject_profile::seid2 ? "/organizationIdentifier=NTRNO-" + org : "/serialNumber=" + org;
+    const std::string subject = "/C=NO/O=" + name + number + "/CN=" + name;
     const std::string usage = "keyUsage=critical,digitalSignature,keyEncipherment,dataEncipherment";
     if (!signed_by_ca) {
         must(run({"openssl", "req", "-x509", "-newkey", "rsa:" + std::to_string(bits), "-nodes", "-keyout",

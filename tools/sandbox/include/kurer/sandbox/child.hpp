@@ -20,6 +20,7 @@ namespace kurer::sandbox {
 
 struct child_options {
     std::vector<std::string> organizations{"910077473", "910075918"};
+    std::vector<std::string> seid2_organizations{}; // `init --seid2`: SEID 2.0 certificate subjects
     std::string broker = "altinn2";
     std::uint16_t port = 0;                // 0: any free port
     std::vector<std::string> serve_args{}; // e.g. {"--fault", R"({"path_prefix":"/token","status":503})"}

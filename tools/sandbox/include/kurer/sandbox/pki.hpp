@@ -1,5 +1,6 @@
 // A small test PKI with Botan: the sandbox's CA, the certificates it issues (enterprise
-// certificates with the organisation number in the subject, the HTTPS server certificate, the
+// certificates with the organisation number in the subject, in either profile: SEID 1's
+// serialNumber or SEID 2.0's organizationIdentifier; the HTTPS server certificate, the
 // Service Registry's signing certificate), and their RSA keys as PKCS#8 PEM.
 #pragma once
 
@@ -28,7 +29,10 @@ constexpr key_usage operator|(key_usage a, key_usage b) {
 struct certificate_request {
     std::string common_name{};
     std::string organization{};
-    std::string serial_number{}; // the subject's serialNumber: the organisation number
+    std::string serial_number{}; // the subject's serialNumber: the organisation number (SEID 1)
+    // The subject's organizationIdentifier (2.5.4.97), e.g. "NTRNO-910077473" (SEID 2.0); empty:
+    // none. Written as given, so a test can make malformed ones.
+    std::string organization_identifier{};
     std::string country = "NO";
     std::vector<std::string> dns_names{};
     std::string ip_address{};

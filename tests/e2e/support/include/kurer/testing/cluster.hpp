@@ -33,6 +33,9 @@ namespace kurer::testing {
 
 struct cluster_options {
     std::vector<std::string> organizations{"910077473", "910075918"};
+    // Organisations whose enterprise certificate has a SEID 2.0 subject (organizationIdentifier
+    // NTRNO-<orgnr>; `kurer-sandbox init --seid2`); the others have SEID 1's serialNumber.
+    std::vector<std::string> seid2_organizations{};
     std::string broker = "altinn2";
     std::vector<std::string> serve_args{}; // e.g. {"--fault", "{...}"}
     // Applied to every organisation's kurer.json before its engine first starts.

@@ -26,6 +26,13 @@ struct party {
     std::filesystem::path key;  // PKCS#8 PEM
 };
 
+// Where a party's certificate names its organisation number
+// (../shared/protocol/enterprise-certificates.md).
+enum class subject_profile {
+    seid1, // serialNumber=<orgnr>
+    seid2, // organizationIdentifier=NTRNO-<orgnr>
+};
+
 // A test CA and the parties it (or each party itself) signs, under `dir`.
 class test_pki {
 public:
@@ -34,9 +41,11 @@ public:
     const std::filesystem::path& ca_cert() const noexcept { return ca_cert_; }
 
     // `openssl req -x509`: a self-signed certificate with the organisation number in the
-    // subject's serialNumber, or (signed_by_ca) a leaf signed by the test CA.
+    // subject (serialNumber, or organizationIdentifier for SEID 2.0), or (signed_by_ca) a leaf
+    // signed by the test CA.
     party make_party(const std::string& name, const std::string& organization_number,
-                     bool signed_by_ca = true, int bits = 2048);
+                     bool signed_by_ca = true, int bits = 2048,
+                     subject_profile profile = subject_profile::seid1);
 
 private:
     std::filesystem::path dir_;
