@@ -93,7 +93,7 @@ struct server_config {
     std::uint64_t max_body_bytes = 16 * 1024 * 1024;       // default limit of in-memory request bodies
     std::chrono::milliseconds handshake_timeout{10000};    // TLS handshake
     std::chrono::milliseconds first_request_timeout{5000}; // a new connection's first request head,
-                                                           // complete, from accept (after the handshake)
+                                                           // complete, from accept or the TLS handshake
     std::chrono::milliseconds header_timeout{10000};       // a request head, from its first byte to its end
     std::chrono::milliseconds keep_alive_timeout{60000};   // waiting for the first byte of the next request
     std::chrono::milliseconds io_timeout{30000};           // each step of reading or writing a body
@@ -109,7 +109,7 @@ struct listener_options {
     // exchange::authenticated(): it is shed before any authenticated connection, and it is
     // closed after a request that did not authenticate it (a wrong token gets one answer).
     bool authenticate = false;
-    std::string name = {}; // for listener_stats; default "unix", "tcp" or "tls" with the address
+    std::string name = {}; // for listener_stats; default "unix <path>", "tcp <address:port>", "tls ..."
 };
 
 // A listener's counters, for metrics.
