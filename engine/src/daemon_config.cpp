@@ -329,8 +329,23 @@ admin_tcp_settings read_admin_tcp(object_reader& r, const std::filesystem::path&
         fail(r.field("address"), "'" + t.address + "' is not a loopback address (127.x.x.x or ::1)");
     t.port = static_cast<std::uint16_t>(r.integer("port", r.need("port"), 1, 65535));
     t.token_file = required_path(r, base, "token_file");
+    t.max_connections = static_cast<std::size_t>(
+        r.optional_integer("max_connections", static_cast<std::int64_t>(t.max_connections), 1, 100'000));
     r.finish();
     return t;
+}
+
+admin_settings read_admin(object_reader& r) {
+    admin_settings a;
+    a.max_connections = static_cast<std::size_t>(
+        r.optional_integer("max_connections", static_cast<std::int64_t>(a.max_connections), 1, 100'000));
+    a.max_event_clients = static_cast<std::size_t>(
+        r.optional_integer("max_event_clients", static_cast<std::int64_t>(a.max_event_clients), 1, 100'000));
+    a.first_request_timeout = optional_ms(r, "first_request_timeout_ms", a.first_request_timeout);
+    a.header_timeout = optional_ms(r, "header_timeout_ms", a.header_timeout);
+    a.idle_timeout = optional_ms(r, "idle_timeout_ms", a.idle_timeout);
+    r.finish();
+    return a;
 }
 
 log_level read_level(object_reader& r) {
@@ -360,6 +375,10 @@ daemon_config read_config(const json::object& root, const std::filesystem::path&
     if (const auto* o = r.optional_object("admin_tcp")) {
         object_reader sub(*o, "admin_tcp");
         c.admin_tcp = read_admin_tcp(sub, base);
+    }
+    if (const auto* o = r.optional_object("admin")) {
+        object_reader sub(*o, "admin");
+        c.admin = read_admin(sub);
     }
     c.certificate = required_path(r, base, "certificate");
     c.private_key = required_path(r, base, "private_key");

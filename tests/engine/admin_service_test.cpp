@@ -3,6 +3,7 @@
 #include "admin_fixture.hpp"
 
 #include <kurer/engine/admin_daemon.hpp>
+#include <kurer/testing/raw_socket.hpp>
 
 namespace kurer::engine::test {
 
@@ -14,6 +15,8 @@ BOOST_AUTO_TEST_CASE(the_daemon_config_decides_the_socket_the_organization_and_t
     config.runner = config_for(dir / "data", org_a);
     config.runner.default_ttl = std::chrono::hours(48);
     config.admin_socket = dir / "kurer.sock";
+    config.admin.max_event_clients = 1;
+    config.admin.first_request_timeout = std::chrono::milliseconds(300);
     engine_options options;
     options.log = [](log_level, std::string_view) {
     };
@@ -34,6 +37,17 @@ BOOST_AUTO_TEST_CASE(the_daemon_config_decides_the_socket_the_organization_and_t
     admin_client c({.socket = dir / "kurer.sock"});
     const auto health = body_json(request(c, verb::get, "/admin/health"));
     BOOST_TEST(text(health, "organization") == org_a);
+    // The listeners' limits and timeouts come from the config's "admin" section.
+    auto follower = kurer::testing::raw_socket::local(dir / "kurer.sock");
+    BOOST_TEST_REQUIRE(follower.send("GET /admin/events HTTP/1.1\r\nHost: x\r\n\r\n"));
+    BOOST_TEST_REQUIRE(follower.read_until("subscribed", std::chrono::seconds(5)).find("subscribed") !=
+                       std::string::npos);
+    BOOST_TEST(request(c, verb::get, "/admin/events").status == 503u, "admin.max_event_clients is 1");
+    auto mute = kurer::testing::raw_socket::local(dir / "kurer.sock");
+    const auto opened = std::chrono::steady_clock::now();
+    BOOST_TEST(mute.closed_within(std::chrono::seconds(5)));
+    BOOST_TEST((std::chrono::steady_clock::now() - opened < std::chrono::seconds(2)),
+               "admin.first_request_timeout_ms is 300");
     auto created = request(c, verb::post, "/api/messages/out", minimal_sbd(org_b), "application/json");
     BOOST_TEST_REQUIRE(created.status == 200u, created.body);
     const auto sbd = body_json(created);

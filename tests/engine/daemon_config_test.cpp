@@ -41,7 +41,9 @@ json::object full() {
       "organization": "910077473",
       "data_dir": "/var/lib/kurer",
       "admin_socket": "run/kurer.sock",
-      "admin_tcp": {"address": "127.0.0.2", "port": 8099, "token_file": "admin-token"},
+      "admin_tcp": {"address": "127.0.0.2", "port": 8099, "token_file": "admin-token", "max_connections": 8},
+      "admin": {"max_connections": 32, "max_event_clients": 4, "first_request_timeout_ms": 2000,
+                "header_timeout_ms": 3000, "idle_timeout_ms": 4000},
       "certificate": "cert.pem",
       "private_key": "/keys/key.pem",
       "ca_bundle": "../../ca/ca.pem",
@@ -170,6 +172,11 @@ BOOST_AUTO_TEST_CASE(minimal_config_takes_every_default) {
     BOOST_TEST(c.http.request_timeout.count() == 30000);
     BOOST_TEST(c.http.idle_timeout.count() == 60000);
     BOOST_TEST(c.http.max_connections_per_host == 8u);
+    BOOST_TEST(c.admin.max_connections == 64u);
+    BOOST_TEST(c.admin.max_event_clients == 16u);
+    BOOST_TEST(c.admin.first_request_timeout.count() == 5000);
+    BOOST_TEST(c.admin.header_timeout.count() == 10000);
+    BOOST_TEST(c.admin.idle_timeout.count() == 60000);
     BOOST_TEST(c.runner.retry.initial.count() == 1000);
     BOOST_TEST(c.runner.retry.max.count() == 600000);
     BOOST_TEST(c.runner.retry.multiplier == 2.0);
@@ -191,6 +198,12 @@ BOOST_AUTO_TEST_CASE(every_member_lands_in_its_field) {
     BOOST_TEST(c.admin_tcp->address == "127.0.0.2");
     BOOST_TEST(c.admin_tcp->port == 8099);
     BOOST_TEST(c.admin_tcp->token_file == base / "admin-token");
+    BOOST_TEST(c.admin_tcp->max_connections == 8u);
+    BOOST_TEST(c.admin.max_connections == 32u);
+    BOOST_TEST(c.admin.max_event_clients == 4u);
+    BOOST_TEST(c.admin.first_request_timeout.count() == 2000);
+    BOOST_TEST(c.admin.header_timeout.count() == 3000);
+    BOOST_TEST(c.admin.idle_timeout.count() == 4000);
     BOOST_TEST(c.private_key == "/keys/key.pem");
     BOOST_TEST(c.ca_bundle == "/etc/kurer/ca/ca.pem"); // normalised
     BOOST_TEST(c.enterprise_ca_bundle == "/etc/kurer/enterprise-cas.pem");
@@ -296,6 +309,7 @@ BOOST_AUTO_TEST_CASE(unknown_members_are_refused_at_every_level) {
                  "broker.altinn2.servce_code: unknown member");
     expect_error(with(minimal(), "broker.channel", "x"), "broker.channel: unknown member");
     expect_error(with(minimal(), "limits.max_inflight", 1), "limits.max_inflight: unknown member");
+    expect_error(with(minimal(), "admin.keep_alive_ms", 1), "admin.keep_alive_ms: unknown member");
     expect_error(with(minimal(), "http.timeout_ms", 1), "http.timeout_ms: unknown member");
     expect_error(with(minimal(), "retry.max_ms", 1), "retry.max_ms: unknown member");
     expect_error(with(minimal(), "admin_tcp", json::object{{"port", 1}, {"token_file", "t"}, {"tls", true}}),
@@ -348,6 +362,14 @@ BOOST_AUTO_TEST_CASE(values_out_of_range_are_named) {
                  "limits.max_message_bytes: must be between 1 and");
     expect_error(with(minimal(), "http.max_connections_per_host", 0),
                  "http.max_connections_per_host: must be between 1 and");
+    expect_error(with(minimal(), "admin.max_connections", 0), "admin.max_connections: must be between 1 and");
+    expect_error(with(minimal(), "admin.max_event_clients", 0),
+                 "admin.max_event_clients: must be between 1 and");
+    expect_error(with(minimal(), "admin.first_request_timeout_ms", -1),
+                 "admin.first_request_timeout_ms: must be between 0 and");
+    expect_error(with(minimal(), "admin_tcp",
+                      json::object{{"port", 8099}, {"token_file", "t"}, {"max_connections", 0}}),
+                 "admin_tcp.max_connections: must be between 1 and");
     expect_error(with(minimal(), "http.connect_timeout_ms", 18446744073709551615ull),
                  "http.connect_timeout_ms: must be between 0 and");
     expect_error(with(minimal(), "retry.multiplier", 0.5), "retry.multiplier: must be between 1");

@@ -9,7 +9,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/co_spawn.hpp>
-#include <boost/asio/experimental/concurrent_channel.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/context.hpp>
@@ -35,6 +35,7 @@
 
 #include <openssl/ssl.h>
 
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -223,6 +224,10 @@ asio::awaitable<result<void>> exchange::finish_chunked() {
     co_return co_await impl_->finish_chunked();
 }
 
+void exchange::authenticated() {
+    impl_->mark_authenticated();
+}
+
 bool exchange::replied() const {
     return impl_->status_sent != 0;
 }
@@ -311,6 +316,133 @@ protected:
     virtual void close_now() = 0; // on the session's strand
 };
 
+// What a connection is doing, for choosing which one to shed (listener_slots::admit).
+enum class phase : std::uint8_t {
+    closing, // its last answer is out; it is shutting down
+    waiting, // for the first byte of a request (new, or kept alive), or in the TLS handshake
+    head,    // receiving a request head
+    busy,    // a request in progress: handler, body, response or stream
+};
+
+// One listener's connection slots. A new connection never waits: it takes a free slot, or the
+// slot of the least useful connection, or is refused. Every member is guarded by `mutex`; the
+// accept loop is the only one to add slots, so a slot it admits stays free until it is bound.
+struct listener_slots {
+    listener_slots(std::string n, std::size_t m, bool auth)
+        : name(std::move(n))
+        , max(std::max<std::size_t>(1, m))
+        , authenticate(auth) {}
+
+    struct slot {
+        std::weak_ptr<session_base> session;
+        phase at = phase::waiting;
+        std::chrono::steady_clock::time_point since;
+        bool authenticated = false;
+    };
+
+    struct admission {
+        bool admitted = false;
+        std::shared_ptr<session_base> victim; // shed to make room: to be closed (outside the lock)
+        bool answer = false;                  // refused: a 503 may be written (their number is bounded)
+    };
+
+    const std::string name;
+    const std::size_t max;
+    const bool authenticate;
+
+    mutable std::mutex mutex;
+    std::map<std::uint64_t, slot> slots;
+    std::size_t answering = 0; // refused connections still being answered
+    std::uint64_t accepted = 0;
+    std::uint64_t shed = 0;
+    std::uint64_t refused = 0;
+
+    // Which slot goes first: lower ranks, then the longest in its phase. Busy slots never go.
+    static int rank(const slot& s) {
+        if (s.at == phase::closing)
+            return 0;
+        return (s.authenticated ? 3 : 1) + (s.at == phase::head ? 1 : 0);
+    }
+
+    admission admit(std::uint64_t id) {
+        std::lock_guard lock(mutex);
+        ++accepted;
+        admission a;
+        const auto now = std::chrono::steady_clock::now();
+        if (slots.size() >= max) {
+            auto victim = slots.end();
+            for (auto it = slots.begin(); it != slots.end(); ++it) {
+                if (it->second.at == phase::busy)
+                    continue;
+                if (victim == slots.end() || rank(it->second) < rank(victim->second) ||
+                    (rank(it->second) == rank(victim->second) && it->second.since < victim->second.since))
+                    victim = it;
+            }
+            if (victim == slots.end()) {
+                ++refused;
+                if (answering < max) {
+                    ++answering;
+                    a.answer = true;
+                }
+                return a;
+            }
+            a.victim = victim->second.session.lock();
+            slots.erase(victim);
+            ++shed;
+        }
+        slots.emplace(id, slot{{}, phase::waiting, now, !authenticate});
+        a.admitted = true;
+        return a;
+    }
+
+    void bind(std::uint64_t id, const std::shared_ptr<session_base>& s) {
+        std::lock_guard lock(mutex);
+        if (auto it = slots.find(id); it != slots.end())
+            it->second.session = s;
+    }
+
+    // The connection moved on; false when it has been shed (its slot is gone).
+    bool enter(std::uint64_t id, phase p) {
+        std::lock_guard lock(mutex);
+        auto it = slots.find(id);
+        if (it == slots.end())
+            return false;
+        it->second.at = p;
+        it->second.since = std::chrono::steady_clock::now();
+        return true;
+    }
+
+    void authenticated(std::uint64_t id) {
+        std::lock_guard lock(mutex);
+        if (auto it = slots.find(id); it != slots.end())
+            it->second.authenticated = true;
+    }
+
+    void release(std::uint64_t id) {
+        std::lock_guard lock(mutex);
+        slots.erase(id);
+    }
+
+    void answered() {
+        std::lock_guard lock(mutex);
+        --answering;
+    }
+
+    listener_stats stats() const {
+        std::lock_guard lock(mutex);
+        listener_stats out{.name = name,
+                           .max_connections = max,
+                           .open = slots.size(),
+                           .accepted = accepted,
+                           .shed = shed,
+                           .refused = refused};
+        for (const auto& [id, s] : slots)
+            if (s.at == phase::busy)
+                ++out.busy;
+        return out;
+    }
+};
+
 } // namespace
 
 struct server::state : std::enable_shared_from_this<server::state> {
@@ -318,21 +450,19 @@ struct server::state : std::enable_shared_from_this<server::state> {
         : executor(ex)
         , routes(std::move(r))
         , config(std::move(cfg))
-        , strand(asio::make_strand(ex))
-        , slots(ex, std::max<std::size_t>(1, config.max_connections)) {}
+        , strand(asio::make_strand(ex)) {}
 
     asio::any_io_executor executor;
     router routes;
     server_config config;
     asio::strand<asio::any_io_executor> strand; // the acceptors live here
-    // A semaphore: a connection holds one buffered element while it lives.
-    asio::experimental::concurrent_channel<void(boost::system::error_code)> slots;
 
     std::mutex mutex;
-    std::map<std::uint64_t, std::weak_ptr<session_base>> sessions;
-    std::uint64_t next_id = 0;
+    std::map<std::uint64_t, std::weak_ptr<session_base>> sessions; // every listener's, until they end
+    std::vector<std::shared_ptr<listener_slots>> listeners;
     std::vector<std::function<void()>> listener_closers;
     bool stopped = false;
+    std::atomic<std::uint64_t> next_id{0};
     std::atomic<std::uint64_t> accepted{0};
 
     bool stopped_flag() {
@@ -340,15 +470,19 @@ struct server::state : std::enable_shared_from_this<server::state> {
         return stopped;
     }
 
-    void release_slot() {
-        slots.try_receive([](boost::system::error_code) {});
+    std::shared_ptr<listener_slots> add_listener(std::string name, const listener_options& options) {
+        auto l = std::make_shared<listener_slots>(
+            std::move(name), options.max_connections != 0 ? options.max_connections : config.max_connections,
+            options.authenticate);
+        std::lock_guard lock(mutex);
+        listeners.push_back(l);
+        return l;
     }
 
-    void start(std::shared_ptr<session_base> s, asio::any_io_executor session_executor) {
-        std::uint64_t id;
+    void start(std::uint64_t id, std::shared_ptr<session_base> s, asio::any_io_executor session_executor,
+               std::shared_ptr<listener_slots> listener) {
         {
             std::lock_guard lock(mutex);
-            id = next_id++;
             sessions.emplace(id, s);
             if (stopped) {
                 s->close();
@@ -357,6 +491,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
         auto& cancel_slot = s->cancel;
         asio::co_spawn(session_executor, s->run(),
                        asio::bind_cancellation_slot(cancel_slot.slot(), [self = shared_from_this(), id,
+                                                                         listener = std::move(listener),
                                                                          keep = s](std::exception_ptr e) {
                            if (e) {
                                try {
@@ -370,7 +505,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
                                std::lock_guard lock(self->mutex);
                                self->sessions.erase(id);
                            }
-                           self->release_slot();
+                           listener->release(id);
                        }));
     }
 };
@@ -383,9 +518,13 @@ constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
 template <class Stream>
 class session final : public session_base, public detail::exchange_impl {
 public:
-    session(Stream stream, std::shared_ptr<server::state> st, std::string remote_address)
+    session(Stream stream, std::shared_ptr<server::state> st, std::string remote_address,
+            std::shared_ptr<listener_slots> listener, std::uint64_t id)
         : stream_(std::move(stream))
-        , state_(std::move(st)) {
+        , state_(std::move(st))
+        , listener_(std::move(listener))
+        , id_(id)
+        , authenticated_(!listener_->authenticate) {
         remote = std::move(remote_address);
         config = &state_->config;
     }
@@ -411,21 +550,64 @@ public:
                 co_return;
             }
         }
+        using clock = std::chrono::steady_clock;
+        // The first request's head must be complete by this time; later ones have their own deadlines.
+        std::optional<clock::time_point> first_deadline;
+        if (cfg.first_request_timeout.count() > 0)
+            first_deadline = clock::now() + cfg.first_request_timeout;
         for (bool first = true; !must_close_; first = false) {
             parser_.emplace();
             parser_->header_limit(cfg.max_header_bytes);
             parser_->body_limit(boost::none); // checked when the body is read
-            arm(first ? cfg.header_timeout : cfg.keep_alive_timeout);
+            const auto head_deadline = first ? first_deadline : std::nullopt;
+            if (buffer_.size() == 0) {
+                // Idle until the first byte of a request: the connection may be shed meanwhile.
+                if (first)
+                    arm_at(head_deadline);
+                else
+                    arm(cfg.keep_alive_timeout);
+                auto [ec, n] = co_await stream_.async_read_some(buffer_.prepare(first_read_bytes),
+                                                                asio::as_tuple(asio::use_awaitable));
+                if (ec) {
+                    co_await on_header_error(ec, 0);
+                    break;
+                }
+                buffer_.commit(n);
+            }
+            if (!listener_->enter(id_, phase::head))
+                break; // shed
+            // The rest of the head within header_timeout of its first byte (and the first deadline).
+            auto deadline = head_deadline;
+            if (cfg.header_timeout.count() > 0) {
+                const auto per_head = clock::now() + cfg.header_timeout;
+                if (!deadline || per_head < *deadline)
+                    deadline = per_head;
+            }
+            arm_at(deadline);
             auto [ec, n] = co_await bhttp::async_read_header(stream_, buffer_, *parser_,
                                                              asio::as_tuple(asio::use_awaitable));
             if (ec) {
                 co_await on_header_error(ec, n);
                 break;
             }
+            if (!listener_->enter(id_, phase::busy))
+                break; // shed just before its head was complete
             begin_request();
             co_await handle_request();
+            if (!authenticated_)
+                must_close_ = true; // a request that did not authenticate its connection is its last
+            if (!must_close_)
+                listener_->enter(id_, phase::waiting);
         }
+        listener_->enter(id_, phase::closing);
         co_await close_gracefully();
+    }
+
+    void mark_authenticated() override {
+        if (authenticated_)
+            return;
+        authenticated_ = true;
+        listener_->authenticated(id_);
     }
 
     // exchange_impl
@@ -563,10 +745,20 @@ public:
 private:
     enum class body_state { unread, read, failed };
 
+    static constexpr std::size_t first_read_bytes = 4096;
+
     void arm(std::chrono::milliseconds timeout) {
         auto& low = beast::get_lowest_layer(stream_);
         if (timeout.count() > 0)
             low.expires_after(timeout);
+        else
+            low.expires_never();
+    }
+
+    void arm_at(std::optional<std::chrono::steady_clock::time_point> deadline) {
+        auto& low = beast::get_lowest_layer(stream_);
+        if (deadline)
+            low.expires_at(*deadline);
         else
             low.expires_never();
     }
@@ -588,7 +780,7 @@ private:
 
     bool decide_keep_alive(const fields& reply_headers) {
         const auto conn = reply_headers[bhttp::field::connection];
-        if (!keep_alive || beast::iequals(conn, "close") || state_->stopped_flag())
+        if (!keep_alive || !authenticated_ || beast::iequals(conn, "close") || state_->stopped_flag())
             must_close_ = true;
         return !must_close_;
     }
@@ -664,6 +856,8 @@ private:
     asio::awaitable<void> on_header_error(boost::system::error_code ec, std::size_t n) {
         const auto& cfg = state_->config;
         const bool nothing = n == 0 && buffer_.size() == 0;
+        if (must_close_)
+            co_return; // closed by the server: shed, or stopping
         if (ec == bhttp::error::end_of_stream || ec == asio::error::eof ||
             (nothing && (ec == beast::error::timeout || ec == asio::error::operation_aborted ||
                          ec == asio::ssl::error::stream_truncated || ec == asio::error::connection_reset))) {
@@ -759,6 +953,9 @@ private:
 
     Stream stream_;
     std::shared_ptr<server::state> state_;
+    std::shared_ptr<listener_slots> listener_;
+    std::uint64_t id_;
+    bool authenticated_;
     beast::flat_buffer buffer_;
     std::optional<bhttp::request_parser<bhttp::empty_body>> parser_;
     body_state body_ = body_state::unread;
@@ -771,19 +968,54 @@ private:
     std::uint64_t written_ = 0;
 };
 
-template <class Acceptor, class MakeSession>
+// Refuses a connection on a listener whose every slot has a request in progress: answers 503
+// at once, without waiting for the request, then closes after a short "lingering close" so the
+// client reads the answer rather than a reset.
+template <class Stream>
+asio::awaitable<void> answer_busy(Stream stream, std::shared_ptr<listener_slots> listener) {
+    struct done {
+        listener_slots& l;
+        ~done() { l.answered(); }
+    } counted{*listener};
+    const std::string body = "the server is busy: every one of the " + std::to_string(listener->max) +
+                             " connections this listener allows has a request in progress; try again "
+                             "shortly\n";
+    const std::string response = "HTTP/1.1 503 Service Unavailable\r\n"
+                                 "Content-Type: text/plain; charset=utf-8\r\n"
+                                 "Retry-After: 1\r\n"
+                                 "Connection: close\r\n"
+                                 "Content-Length: " +
+                                 std::to_string(body.size()) + "\r\n\r\n" + body;
+    stream.expires_after(std::chrono::seconds(1));
+    auto [ec, n] =
+        co_await asio::async_write(stream, asio::buffer(response), asio::as_tuple(asio::use_awaitable));
+    auto& socket = stream.socket();
+    boost::system::error_code ignored;
+    if (!ec) {
+        socket.shutdown(asio::socket_base::shutdown_send, ignored);
+        std::array<char, 4096> scratch{};
+        for (std::size_t discarded = 0; discarded < 64 * 1024;) {
+            auto [rec, got] =
+                co_await stream.async_read_some(asio::buffer(scratch), asio::as_tuple(asio::use_awaitable));
+            if (rec)
+                break;
+            discarded += got;
+        }
+    }
+    socket.close(ignored);
+}
+
+// Accepts without ever waiting for a slot: each new connection is admitted (maybe shedding an
+// idle one) or refused at once.
+template <class Acceptor, class MakeSession, class Refuse>
 asio::awaitable<void> accept_loop(std::shared_ptr<server::state> st, std::shared_ptr<Acceptor> acceptor,
-                                  MakeSession make_session) {
+                                  std::shared_ptr<listener_slots> listener, MakeSession make_session,
+                                  Refuse refuse) {
     for (;;) {
-        auto [sec] =
-            co_await st->slots.async_send(boost::system::error_code{}, asio::as_tuple(asio::use_awaitable));
-        if (sec)
-            co_return; // stopped
         auto session_executor = asio::make_strand(st->executor);
         auto [ec, socket] =
             co_await acceptor->async_accept(session_executor, asio::as_tuple(asio::use_awaitable));
         if (ec) {
-            st->release_slot();
             if (ec == asio::error::operation_aborted || !acceptor->is_open())
                 co_return;
             detail::log_line(st->config, "warning", "accept failed: " + ec.message());
@@ -793,7 +1025,22 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::state> st, std::shared
             continue;
         }
         ++st->accepted;
-        st->start(make_session(std::move(socket)), session_executor);
+        const std::uint64_t id = st->next_id++;
+        auto admission = listener->admit(id);
+        if (!admission.admitted) {
+            if (admission.answer) {
+                refuse(std::move(socket), listener);
+            } else {
+                boost::system::error_code ignored;
+                socket.close(ignored);
+            }
+            continue;
+        }
+        if (admission.victim)
+            admission.victim->close();
+        auto s = make_session(std::move(socket), listener, id);
+        listener->bind(id, s);
+        st->start(id, std::move(s), session_executor, listener);
     }
 }
 
@@ -853,41 +1100,64 @@ std::string remote_of(const tcp::socket& socket) {
     return e ? "unknown" : peer.address().to_string() + ":" + std::to_string(peer.port());
 }
 
+std::string endpoint_text(const tcp::endpoint& e) {
+    return e.address().is_v6() ? "[" + e.address().to_string() + "]:" + std::to_string(e.port())
+                               : e.address().to_string() + ":" + std::to_string(e.port());
+}
+
 } // namespace
 
-result<tcp::endpoint> server::listen_tls(tcp::endpoint endpoint, asio::ssl::context& tls) {
+result<tcp::endpoint> server::listen_tls(tcp::endpoint endpoint, asio::ssl::context& tls,
+                                         listener_options options) {
     auto acceptor = bind_tcp(state_, endpoint);
     if (!acceptor)
         return acceptor.error();
     const auto bound = (*acceptor)->local_endpoint();
     auto st = state_;
-    auto make = [st, ctx = &tls](tcp::socket socket) -> std::shared_ptr<session_base> {
+    auto listener =
+        st->add_listener(options.name.empty() ? "tls " + endpoint_text(bound) : options.name, options);
+    auto make = [st, ctx = &tls](tcp::socket socket, std::shared_ptr<listener_slots> l,
+                                 std::uint64_t id) -> std::shared_ptr<session_base> {
         auto remote = remote_of(socket);
         return std::make_shared<session<tls_stream>>(tls_stream(beast::tcp_stream(std::move(socket)), *ctx),
-                                                     st, std::move(remote));
+                                                     st, std::move(remote), std::move(l), id);
     };
-    asio::co_spawn(state_->strand, accept_loop(st, *acceptor, make),
+    // No handshake for a connection that is turned away: it is closed at once.
+    auto refuse = [](tcp::socket socket, const std::shared_ptr<listener_slots>& l) {
+        boost::system::error_code ignored;
+        socket.close(ignored);
+        l->answered();
+    };
+    asio::co_spawn(state_->strand, accept_loop(st, *acceptor, std::move(listener), make, refuse),
                    [st](std::exception_ptr e) { log_exception(st, e); });
     return bound;
 }
 
-result<tcp::endpoint> server::listen_plain(tcp::endpoint endpoint) {
+result<tcp::endpoint> server::listen_plain(tcp::endpoint endpoint, listener_options options) {
     auto acceptor = bind_tcp(state_, endpoint);
     if (!acceptor)
         return acceptor.error();
     const auto bound = (*acceptor)->local_endpoint();
     auto st = state_;
-    auto make = [st](tcp::socket socket) -> std::shared_ptr<session_base> {
+    auto listener =
+        st->add_listener(options.name.empty() ? "tcp " + endpoint_text(bound) : options.name, options);
+    auto make = [st](tcp::socket socket, std::shared_ptr<listener_slots> l,
+                     std::uint64_t id) -> std::shared_ptr<session_base> {
         auto remote = remote_of(socket);
-        return std::make_shared<session<plain_stream>>(plain_stream(std::move(socket)), st,
-                                                       std::move(remote));
+        return std::make_shared<session<plain_stream>>(plain_stream(std::move(socket)), st, std::move(remote),
+                                                       std::move(l), id);
     };
-    asio::co_spawn(state_->strand, accept_loop(st, *acceptor, make),
+    auto refuse = [](tcp::socket socket, std::shared_ptr<listener_slots> l) {
+        auto executor = socket.get_executor();
+        asio::co_spawn(executor, answer_busy(plain_stream(std::move(socket)), std::move(l)), asio::detached);
+    };
+    asio::co_spawn(state_->strand, accept_loop(st, *acceptor, std::move(listener), make, refuse),
                    [st](std::exception_ptr e) { log_exception(st, e); });
     return bound;
 }
 
-result<void> server::listen_unix(std::filesystem::path path, std::filesystem::perms mode) {
+result<void> server::listen_unix(std::filesystem::path path, std::filesystem::perms mode,
+                                 listener_options options) {
     namespace fs = std::filesystem;
     std::error_code fec;
     const auto status = fs::symlink_status(path, fec);
@@ -924,10 +1194,17 @@ result<void> server::listen_unix(std::filesystem::path path, std::filesystem::pe
         });
     }
     auto st = state_;
-    auto make = [st](protocol::socket socket) -> std::shared_ptr<session_base> {
-        return std::make_shared<session<unix_stream>>(unix_stream(std::move(socket)), st, "unix");
+    auto listener = st->add_listener(options.name.empty() ? "unix " + path.string() : options.name, options);
+    auto make = [st](protocol::socket socket, std::shared_ptr<listener_slots> l,
+                     std::uint64_t id) -> std::shared_ptr<session_base> {
+        return std::make_shared<session<unix_stream>>(unix_stream(std::move(socket)), st, "unix",
+                                                      std::move(l), id);
     };
-    asio::co_spawn(state_->strand, accept_loop(st, acceptor, make),
+    auto refuse = [](protocol::socket socket, std::shared_ptr<listener_slots> l) {
+        auto executor = socket.get_executor();
+        asio::co_spawn(executor, answer_busy(unix_stream(std::move(socket)), std::move(l)), asio::detached);
+    };
+    asio::co_spawn(state_->strand, accept_loop(st, acceptor, std::move(listener), make, refuse),
                    [st](std::exception_ptr e) { log_exception(st, e); });
     return {};
 }
@@ -945,7 +1222,6 @@ void server::stop() {
             if (auto s = weak.lock())
                 live.push_back(std::move(s));
     }
-    state_->slots.close();
     for (auto& c : closers)
         c();
     for (auto& s : live)
@@ -959,6 +1235,19 @@ std::size_t server::active_connections() const {
 
 std::uint64_t server::connections_accepted() const {
     return state_->accepted;
+}
+
+std::vector<listener_stats> server::listeners() const {
+    std::vector<std::shared_ptr<listener_slots>> all;
+    {
+        std::lock_guard lock(state_->mutex);
+        all = state_->listeners;
+    }
+    std::vector<listener_stats> out;
+    out.reserve(all.size());
+    for (const auto& l : all)
+        out.push_back(l->stats());
+    return out;
 }
 
 result<std::shared_ptr<asio::ssl::context>> make_server_tls(const std::filesystem::path& certificate_chain,

@@ -328,7 +328,13 @@ asio::awaitable<answer> events(std::shared_ptr<state> st, exchange ex) {
     using namespace asio::experimental::awaitable_operators;
     auto client = std::make_shared<event_client>(st->io, st->config.event_buffer_bytes,
                                                  ex.query("messageId").value_or(""));
-    st->events.add(client);
+    if (!st->events.add(client, st->config.max_event_clients)) {
+        auto a = answer::fail(503, "kurer.TemporarilyUnavailableException",
+                              "the event stream is full: " + std::to_string(st->config.max_event_clients) +
+                                  " clients are following it already (max_event_clients)");
+        a.headers.set(boost::beast::http::field::retry_after, "5");
+        co_return a;
+    }
     struct leave {
         std::shared_ptr<state> st;
         std::shared_ptr<event_client> c;

@@ -95,9 +95,12 @@ void event_hub::detach() {
     }
 }
 
-void event_hub::add(const std::shared_ptr<event_client>& c) {
+bool event_hub::add(const std::shared_ptr<event_client>& c, std::size_t limit) {
     std::lock_guard lock(mutex_);
+    if (limit != 0 && clients_.size() >= limit)
+        return false;
     clients_.push_back(c);
+    return true;
 }
 
 void event_hub::remove(const std::shared_ptr<event_client>& c) {

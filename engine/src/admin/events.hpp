@@ -74,7 +74,8 @@ public:
     void attach(runner& r, std::shared_ptr<const void> owner, std::function<void()> on_drop);
     void detach();
 
-    void add(const std::shared_ptr<event_client>& c);
+    // Adds the client unless `limit` (0: none) clients are following already; false then.
+    bool add(const std::shared_ptr<event_client>& c, std::size_t limit = 0);
     void remove(const std::shared_ptr<event_client>& c);
     // Ends every stream (server stopping).
     void close_all();

@@ -108,9 +108,9 @@ result<std::unique_ptr<admin_server>> admin_server::start(admin_context context,
     if (context.default_process.empty())
         return invalid("default_process: missing");
     if (config.max_connections == 0 || config.max_json_bytes == 0 || config.max_page_size == 0 ||
-        config.max_files == 0)
-        return invalid(
-            "limits: max_connections, max_json_bytes, max_page_size and max_files must be positive");
+        config.max_files == 0 || config.max_event_clients == 0)
+        return invalid("limits: max_connections, max_event_clients, max_json_bytes, max_page_size and "
+                       "max_files must be positive");
     std::optional<std::string> token;
     std::optional<asio::ip::tcp::endpoint> tcp_endpoint;
     if (config.tcp) {
@@ -125,6 +125,8 @@ result<std::unique_ptr<admin_server>> admin_server::start(admin_context context,
         if (!t)
             return t.error();
         token = std::move(*t);
+        if (config.tcp->max_connections == 0)
+            return invalid("admin_tcp.max_connections: must be positive");
         tcp_endpoint = asio::ip::tcp::endpoint(address, config.tcp->port);
     }
     if (auto ok = check_socket_path(config.socket_path); !ok)
@@ -151,23 +153,31 @@ result<std::unique_ptr<admin_server>> admin_server::start(admin_context context,
     auto router = routes.build();
     if (token) {
         // TCP clients prove themselves with the bearer token; the Unix socket's 0600 mode does that.
-        router.use(
-            [st, secret = "Bearer " + *token](exchange ex, http::handler next) -> asio::awaitable<void> {
-                if (ex.remote_address() != "unix" && !same_secret(ex.header("authorization"), secret)) {
+        // A valid token marks the connection authenticated (it may then stay open and is shed only
+        // after every unauthenticated one); a missing or wrong one gets the 401 and the connection
+        // is closed after it.
+        router.use([st, secret = "Bearer " + *token](exchange ex,
+                                                     http::handler next) -> asio::awaitable<void> {
+            if (ex.remote_address() != "unix") {
+                if (!same_secret(ex.header("authorization"), secret)) {
                     auto a = answer::fail(401, "org.springframework.security.access.AccessDeniedException",
                                           "this listener requires Authorization: Bearer <token>");
                     a.headers.set(boost::beast::http::field::www_authenticate, "Bearer");
+                    a.headers.set(boost::beast::http::field::connection, "close");
                     co_await admin::send_answer(ex, std::move(a));
                     co_return;
                 }
-                co_await next(ex);
-            });
+                ex.authenticated();
+            }
+            co_await next(ex);
+        });
     }
 
     http::server_config sc;
     sc.max_connections = st->config.max_connections;
     sc.max_header_bytes = st->config.max_header_bytes;
     sc.max_body_bytes = st->config.max_json_bytes;
+    sc.first_request_timeout = st->config.first_request_timeout;
     sc.header_timeout = st->config.header_timeout;
     sc.keep_alive_timeout = st->config.idle_timeout;
     sc.io_timeout = st->config.io_timeout;
@@ -181,10 +191,15 @@ result<std::unique_ptr<admin_server>> admin_server::start(admin_context context,
     p->st = st;
     p->socket = st->config.socket_path;
     p->server = std::make_unique<http::server>(executor, std::move(router), std::move(sc));
-    if (auto listening = p->server->listen_unix(p->socket); !listening)
+    const auto private_socket = fs::perms::owner_read | fs::perms::owner_write;
+    if (auto listening = p->server->listen_unix(
+            p->socket, private_socket, {.max_connections = st->config.max_connections, .name = "unix"});
+        !listening)
         return make_error(listening.error().code, "admin: " + listening.error().message);
     if (tcp_endpoint) {
-        auto bound = p->server->listen_plain(*tcp_endpoint);
+        auto bound = p->server->listen_plain(
+            *tcp_endpoint,
+            {.max_connections = st->config.tcp->max_connections, .authenticate = true, .name = "tcp"});
         if (!bound) {
             p->server->stop();
             std::error_code ignored;
@@ -202,10 +217,25 @@ result<std::unique_ptr<admin_server>> admin_server::start(admin_context context,
     });
     p->feed = std::make_unique<runner_metrics>(engine, st->ctx.registry);
     std::weak_ptr<admin::state> weak_events = st;
-    p->collector = st->ctx.registry.add_collector([weak_events](metrics& m) {
+    // Removed in stop() before the server goes, and render() holds the collectors while they run.
+    const http::server* server = p->server.get();
+    p->collector = st->ctx.registry.add_collector([weak_events, server](metrics& m) {
         if (auto s = weak_events.lock())
             m.gauge("kurer_admin_event_clients", "Clients following /admin/events.")
                 .set(static_cast<double>(s->events.clients()));
+        for (const auto& l : server->listeners()) {
+            const metric_labels labels{{"listener", l.name}};
+            m.gauge("kurer_admin_connections", "Open admin connections, by listener.", labels)
+                .set(static_cast<double>(l.open));
+            m.gauge("kurer_admin_connections_busy", "Admin connections with a request in progress.", labels)
+                .set(static_cast<double>(l.busy));
+            m.counter("kurer_admin_connections_shed_total",
+                      "Idle admin connections closed to make room for a new one.", labels)
+                .advance_to(static_cast<double>(l.shed));
+            m.counter("kurer_admin_connections_refused_total",
+                      "New admin connections refused (503) because every connection was busy.", labels)
+                .advance_to(static_cast<double>(l.refused));
+        }
     });
     st->log("info", "admin socket listening",
             {{"socket", p->socket.string()},

@@ -51,12 +51,18 @@ result<std::unique_ptr<admin_service>> admin_service::start(engine& e, metrics& 
     config.drafts_dir = c.runner.data_dir / "admin-drafts";
     config.max_file_bytes = c.max_message_bytes;
     config.max_message_bytes = c.max_message_bytes;
+    config.max_connections = c.admin.max_connections;
+    config.max_event_clients = c.admin.max_event_clients;
+    config.first_request_timeout = c.admin.first_request_timeout;
+    config.header_timeout = c.admin.header_timeout;
+    config.idle_timeout = c.admin.idle_timeout;
     if (c.admin_tcp) {
         admin_tcp_config tcp;
         // The config accepts "localhost"; the listener binds addresses, not names.
         tcp.address = c.admin_tcp->address == "localhost" ? "127.0.0.1" : c.admin_tcp->address;
         tcp.port = c.admin_tcp->port;
         tcp.token_file = c.admin_tcp->token_file;
+        tcp.max_connections = c.admin_tcp->max_connections;
         config.tcp = std::move(tcp);
     }
     if (options.log) {

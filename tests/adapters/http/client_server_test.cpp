@@ -429,6 +429,35 @@ BOOST_AUTO_TEST_CASE(a_failing_session_does_not_stop_the_listener) {
     BOOST_TEST(logged);
 }
 
+// The TLS listener's slots: a connection stuck before its handshake is idle and makes room for a
+// working client; when the only slot is busy, a new connection is closed at once.
+BOOST_AUTO_TEST_CASE(a_tls_connection_that_never_shakes_hands_is_shed_and_a_busy_listener_refuses_at_once) {
+    fixture f({.max_connections = 1});
+    asio::ip::tcp::socket mute(f.io);
+    mute.connect(f.endpoint);
+    BOOST_TEST_REQUIRE(f.wait_until([&] { return f.server->listeners().at(0).open == 1u; }));
+    auto c = f.make_client();
+    auto r = kurer::test::run(f.io, c.send(get(f.url("/hello/tls"))));
+    BOOST_TEST_REQUIRE(r.has_value(), r.error().message);
+    BOOST_TEST(r->status == 200u);
+    BOOST_TEST(f.server->listeners().at(0).shed == 1u);
+
+    std::atomic<bool> answered{false};
+    asio::co_spawn(f.io, c.send(get(f.url("/park"))),
+                   [&](std::exception_ptr e, kurer::result<http::response> a) {
+                       answered = !e && a && a->status == 200;
+                   });
+    BOOST_TEST_REQUIRE(f.wait_until([&] { return f.parked == 1; }));
+    auto other = f.make_client();
+    const auto started = std::chrono::steady_clock::now();
+    auto refused = kurer::test::run(f.io, other.send(get(f.url("/hello/refused"))));
+    BOOST_TEST(refused.has_error());
+    BOOST_TEST((std::chrono::steady_clock::now() - started < 2s));
+    BOOST_TEST(f.server->listeners().at(0).refused >= 1u);
+    f.release = true;
+    BOOST_TEST(f.wait_until([&] { return answered.load(); }), "the busy request was not disturbed");
+}
+
 BOOST_AUTO_TEST_CASE(request_bodies_mix_memory_and_file_ranges_and_may_be_chunked) {
     fixture f;
     fixture::write(f.dir / "part.bin", "0123456789");

@@ -32,6 +32,7 @@ public:
     virtual boost::asio::awaitable<result<void>> start_chunked(unsigned status, fields headers) = 0;
     virtual boost::asio::awaitable<result<void>> write_chunk(std::string bytes) = 0;
     virtual boost::asio::awaitable<result<void>> finish_chunked() = 0;
+    virtual void mark_authenticated() = 0;
 };
 
 // Percent-decoding of a path segment or query component ('+' stays '+').

@@ -1,5 +1,5 @@
 // The admin socket of `kurer run` in one call: the server, on its own thread, configured from
-// the daemon's config (admin_socket, admin_tcp, organization, default_process, default_ttl,
+// the daemon's config (admin_socket, admin_tcp, admin, organization, default_process, default_ttl,
 // message_channel; drafts under data_dir/admin-drafts), fed by the engine's runner.
 //
 //   kurer::engine::metrics registry;                            // outlives the engine

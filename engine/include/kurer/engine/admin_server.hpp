@@ -48,6 +48,10 @@ struct admin_tcp_config {
     // start; keep it 0600). Exactly one is required; it is never logged.
     std::string token = {};
     std::filesystem::path token_file;
+    // Connections open at once on this listener, apart from the Unix socket's. A connection that
+    // has not yet sent a valid token is shed first when the listener is full, and one whose
+    // token is wrong is closed after its 401.
+    std::size_t max_connections = 64;
 };
 
 struct admin_config {
@@ -56,7 +60,11 @@ struct admin_config {
     std::filesystem::path drafts_dir; // required: created messages not yet sent, and their files
 
     // Limits (0 = no limit where it says so).
-    std::size_t max_connections = 64;             // further clients wait in the kernel's backlog
+    // Connections open at once on the Unix socket (the TCP listener has its own). A new client is
+    // never kept waiting: when the socket is full, the connection idle longest is closed to make
+    // room; when every one has a request in progress, the new one gets a 503 at once.
+    std::size_t max_connections = 64;
+    std::size_t max_event_clients = 16;           // /admin/events streams at once (both listeners); more: 503
     std::uint32_t max_header_bytes = 16 * 1024;   // request line and headers
     std::uint64_t max_json_bytes = 1024 * 1024;   // an SBD or any other JSON body
     std::uint64_t max_file_bytes = 1ull << 30;    // one uploaded document (0 = no limit)
@@ -67,7 +75,8 @@ struct admin_config {
     std::size_t event_buffer_bytes = 1024 * 1024; // per /admin/events client: a slower reader is dropped
 
     // Timeouts (0 = off).
-    std::chrono::milliseconds header_timeout{10000};  // a request's head, once a connection is open
+    std::chrono::milliseconds first_request_timeout{5000}; // a new connection's first request head, complete
+    std::chrono::milliseconds header_timeout{10000};       // a request's head, from its first byte to its end
     std::chrono::milliseconds idle_timeout{60000};    // a kept-alive connection waiting for its next request
     std::chrono::milliseconds io_timeout{30000};      // each read or write of a body
     std::chrono::milliseconds request_timeout{30000}; // outside lookups a request waits for (capabilities)

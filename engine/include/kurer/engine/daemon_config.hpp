@@ -44,6 +44,16 @@ struct admin_tcp_settings {
     std::string address{"127.0.0.1"}; // loopback only
     std::uint16_t port = 0;
     std::filesystem::path token_file; // holds the bearer token clients must send
+    std::size_t max_connections = 64; // this listener's own limit
+};
+
+// The admin listeners' limits and timeouts (admin_server.hpp's admin_config holds the rest).
+struct admin_settings {
+    std::size_t max_connections = 64; // on the Unix socket
+    std::size_t max_event_clients = 16;
+    std::chrono::milliseconds first_request_timeout{5000};
+    std::chrono::milliseconds header_timeout{10000};
+    std::chrono::milliseconds idle_timeout{60000};
 };
 
 struct maskinporten_settings {
@@ -100,6 +110,7 @@ struct daemon_config {
 
     std::filesystem::path admin_socket;
     std::optional<admin_tcp_settings> admin_tcp;
+    admin_settings admin;
     std::filesystem::path certificate;
     std::filesystem::path private_key;
     std::filesystem::path ca_bundle; // empty: the system's store

@@ -22,7 +22,19 @@
 //
 // Robustness: every limit and timeout lives in server_config. A session that fails (bad request,
 // timeout, reset, exception in a handler) is logged and closed; the listener keeps accepting.
-// Connections beyond max_connections wait in the kernel's backlog until one closes.
+//
+// Connection slots: each listener has its own max_connections, and accepting never waits. A new
+// connection on a full listener takes the slot of the connection that is least useful: one
+// already closing, else one not yet authenticated (listener_options::authenticate) before an
+// authenticated one, one waiting for a request's first byte (never sent one, or kept alive)
+// before one in the middle of sending a request head, and among those the one waiting longest.
+// A connection whose request is in progress (handler running, body being read, response or
+// stream being written) is never shed; when every slot is held by one, the new connection is
+// refused at once (plain HTTP: 503 with Retry-After and a reason, then closed; TLS: closed).
+// Deadlines: a new connection must have sent its first complete request head within
+// first_request_timeout; each later head must arrive within keep_alive_timeout (first byte)
+// and header_timeout (first byte to the end of the head). So idle, slow (slowloris) and
+// unauthenticated connections cannot keep working clients out.
 //
 // Threads: each connection runs on its own strand of the server's executor. Handlers that share
 // state must guard it when the io_context runs on several threads.
@@ -74,16 +86,41 @@ struct reply {
     static reply empty(unsigned status);
 };
 
+// Timeouts: 0 switches one off.
 struct server_config {
-    std::size_t max_connections = 256;
+    std::size_t max_connections = 256; // per listener, unless its listener_options say otherwise
     std::uint32_t max_header_bytes = 64 * 1024;
-    std::uint64_t max_body_bytes = 16 * 1024 * 1024;     // default limit of in-memory request bodies
-    std::chrono::milliseconds handshake_timeout{10000};  // TLS handshake
-    std::chrono::milliseconds header_timeout{30000};     // a request head, once its first byte is due
-    std::chrono::milliseconds keep_alive_timeout{60000}; // waiting for the next request on a connection
-    std::chrono::milliseconds io_timeout{30000};         // each step of reading or writing a body
+    std::uint64_t max_body_bytes = 16 * 1024 * 1024;       // default limit of in-memory request bodies
+    std::chrono::milliseconds handshake_timeout{10000};    // TLS handshake
+    std::chrono::milliseconds first_request_timeout{5000}; // a new connection's first request head,
+                                                           // complete, from accept or the TLS handshake
+    std::chrono::milliseconds header_timeout{10000};       // a request head, from its first byte to its end
+    std::chrono::milliseconds keep_alive_timeout{60000};   // waiting for the first byte of the next request
+    std::chrono::milliseconds io_timeout{30000};           // each step of reading or writing a body
     // Receives one JSON object per line (session errors, handler failures). Default: stderr.
     std::function<void(std::string_view json_line)> log{};
+};
+
+// How one listener treats its connections.
+struct listener_options {
+    std::size_t max_connections = 0; // 0: server_config::max_connections
+    // Clients prove who they are inside a request (a bearer token), not by reaching the listener.
+    // A connection then counts as unauthenticated until a handler (or middleware) calls
+    // exchange::authenticated(): it is shed before any authenticated connection, and it is
+    // closed after a request that did not authenticate it (a wrong token gets one answer).
+    bool authenticate = false;
+    std::string name = {}; // for listener_stats; default "unix <path>", "tcp <address:port>", "tls ..."
+};
+
+// A listener's counters, for metrics.
+struct listener_stats {
+    std::string name;
+    std::size_t max_connections = 0;
+    std::size_t open = 0; // connections holding a slot
+    std::size_t busy = 0; // of which with a request in progress
+    std::uint64_t accepted = 0;
+    std::uint64_t shed = 0;    // closed to make room for a new connection
+    std::uint64_t refused = 0; // new connections turned away because every slot was busy
 };
 
 class exchange {
@@ -132,6 +169,10 @@ public:
     boost::asio::awaitable<result<void>> start_chunked(unsigned status, fields headers);
     boost::asio::awaitable<result<void>> write_chunk(std::string bytes);
     boost::asio::awaitable<result<void>> finish_chunked();
+
+    // The request carried valid credentials: the connection counts as authenticated from now on
+    // (listener_options::authenticate). Without effect on other listeners.
+    void authenticated();
 
     bool replied() const;         // a response has been started
     unsigned status_sent() const; // 0 before a response has started
@@ -186,21 +227,25 @@ public:
     // Binds and starts accepting HTTPS on `endpoint` (port 0 picks one); returns the bound endpoint.
     // The TLS context must outlive the server.
     result<boost::asio::ip::tcp::endpoint> listen_tls(boost::asio::ip::tcp::endpoint endpoint,
-                                                      boost::asio::ssl::context& tls);
+                                                      boost::asio::ssl::context& tls,
+                                                      listener_options options = {});
     // Binds plain HTTP (no TLS) on `endpoint`: only for loopback listeners whose clients prove
     // who they are inside the request (the admin socket's bearer token). Returns the bound endpoint.
-    result<boost::asio::ip::tcp::endpoint> listen_plain(boost::asio::ip::tcp::endpoint endpoint);
+    result<boost::asio::ip::tcp::endpoint> listen_plain(boost::asio::ip::tcp::endpoint endpoint,
+                                                        listener_options options = {});
     // Binds a Unix domain socket at `path` (a stale socket file there is replaced), sets its
     // permissions to `mode` and starts accepting plain HTTP on it.
     result<void> listen_unix(std::filesystem::path path,
                              std::filesystem::perms mode = std::filesystem::perms::owner_read |
-                                                           std::filesystem::perms::owner_write);
+                                                           std::filesystem::perms::owner_write,
+                             listener_options options = {});
 
     // Stops accepting and closes every connection; handlers see their I/O fail.
     void stop();
 
-    std::size_t active_connections() const;
+    std::size_t active_connections() const; // every listener, shed connections until they are gone
     std::uint64_t connections_accepted() const;
+    std::vector<listener_stats> listeners() const; // in the order they were started
 
     struct state;
 
