@@ -591,8 +591,17 @@ asio::awaitable<result<void>> runner::take(std::string message_id) {
         co_await rt.deliver(std::move(target), sm::in_event::taken{}, std::move(detail), std::move(unlock));
     if (!v)
         co_return v.error();
-    if (*v == sm::verdict::rejected)
+    if (*v == sm::verdict::rejected) {
+        // As the reference: only a message the end system has locked (peeked) can be taken, so
+        // that LEVERT never acknowledges what it did not download.
+        auto r = rt.store->find_incoming(**reference);
+        if (!r)
+            co_return r.error();
+        if (*r && (*r)->machine.state == sm::incoming_state::queued)
+            co_return make_error(errc::not_locked, "incoming message " + message_id +
+                                                       " is not locked (it is Queued): peek it first");
         co_return make_error(errc::not_found, "incoming message " + message_id + " is not on the queue");
+    }
     co_return result<void>(); // accepted, or ignored: taken before (a repeated DELETE)
 }
 
