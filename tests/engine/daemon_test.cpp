@@ -9,6 +9,8 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using kurer::testing::org_a;
@@ -86,6 +88,18 @@ void expect_config_error(const kurer::testing::finished_process& p, std::string_
     BOOST_TEST(p.err.find("very-secret-password") == std::string::npos, "the password never reaches the log");
 }
 
+// A file holding a secret, with the mode given.
+void secret(const fs::path& p, std::string_view bytes, unsigned mode) {
+    spit(p, bytes);
+    BOOST_TEST_REQUIRE(::chmod(p.c_str(), mode) == 0);
+}
+
+// Nothing of a config refused at start-up was created: no data directory, no socket.
+void nothing_started(const fs::path& config) {
+    BOOST_TEST(!fs::exists(config.parent_path() / "data"), "the store is not created");
+    BOOST_TEST(!fs::exists(config.parent_path() / "kurer.sock"), "the admin socket is not created");
+}
+
 } // namespace
 
 BOOST_AUTO_TEST_SUITE(daemon_process)
@@ -129,6 +143,54 @@ BOOST_AUTO_TEST_CASE(certificate_problems_are_config_errors) {
     expect_config_error(run({"run", "--config", someone_elses.string()}),
                         std::string("organisation ") + org_b);
     BOOST_TEST(!fs::exists(someone_elses.parent_path() / "data"));
+}
+
+BOOST_AUTO_TEST_CASE(secret_files_others_can_read_are_refused_with_exit_2_as_ssh_refuses_them) {
+    kurer::testing::two_orgs t;
+    const auto key = t.dir / org_a / "key.pem";
+    BOOST_TEST_REQUIRE(::chmod(key.c_str(), 0644) == 0);
+    const auto plain = write_config(t, [](json::object&) {});
+    expect_config_error(run({"run", "--config", plain.string()}),
+                        "private_key: " + key.lexically_normal().string() +
+                            " is readable by others (mode 0644); chmod 600 it");
+    nothing_started(plain);
+    BOOST_TEST_REQUIRE(::chmod(key.c_str(), 0600) == 0);
+
+    const auto with_tcp = write_config(t, [](json::object& o) {
+        o["admin_tcp"] = {{"port", 18099}, {"token_file", "token"}};
+    });
+    const auto token = with_tcp.parent_path() / "token";
+    secret(token, "a-token-long-enough-for-the-listener\n", 0644);
+    expect_config_error(run({"run", "--config", with_tcp.string()}),
+                        "admin_tcp.token_file: " + token.string() +
+                            " is readable by others (mode 0644); chmod 600 it");
+    nothing_started(with_tcp);
+
+    const auto with_password_file = write_config(t, [](json::object& o) {
+        auto& a2 = o["broker"].as_object()["altinn2"].as_object();
+        a2.erase("system_password");
+        a2["system_password_file"] = "password";
+    });
+    secret(with_password_file.parent_path() / "password", "very-secret-password\n", 0640);
+    expect_config_error(
+        run({"run", "--config", with_password_file.string()}),
+        "broker.altinn2.system_password_file: " + (with_password_file.parent_path() / "password").string() +
+            " is readable by others (mode 0640); chmod 600 it");
+    nothing_started(with_password_file);
+}
+
+BOOST_AUTO_TEST_CASE(a_short_bearer_token_is_refused_with_exit_2_before_anything_starts) {
+    kurer::testing::two_orgs t;
+    const auto file = write_config(t, [](json::object& o) {
+        o["admin_tcp"] = {{"port", 18099}, {"token_file", "token"}};
+    });
+    secret(file.parent_path() / "token", "short-token\n", 0600);
+    const auto p = run({"run", "--config", file.string()});
+    expect_config_error(p, "admin_tcp.token_file: the token in " + (file.parent_path() / "token").string() +
+                               " is 11 characters long; at least 16 are needed");
+    BOOST_TEST(p.err.find("short-token") == std::string::npos, "the token never reaches the log");
+    BOOST_TEST(p.err.find("\"starting\"") == std::string::npos, "refused before it starts");
+    nothing_started(file);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
