@@ -137,6 +137,10 @@ result<std::unique_ptr<runner>> runner::open(runner_config config, engine::ports
     if (!s)
         return s.error();
     rt->store = std::move(*s);
+    for (const auto& t : rt->store->tightened())
+        rt->log(
+            log_level::warning, "a data directory was open to others; it is private now",
+            {{"directory", t.path.string()}, {"mode_before", format_mode(t.mode_before)}, {"mode", "0700"}});
     auto paused = rt->store->sending_paused();
     if (!paused)
         return paused.error();
@@ -318,10 +322,8 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
         if (docs.empty())
             return refs;
         const auto dir = rt.store->data_dir() / "documents" / storage::safe_file_name(id);
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec)
-            return make_error(ec, "cannot create " + dir.string() + ": " + ec.message(), retry::yes);
+        if (auto made = make_private_directories(dir); !made)
+            return made.error();
         for (std::size_t i = 0; i < docs.size(); ++i) {
             auto& d = docs[i];
             const auto relative = rt.store->document_file(id, i);

@@ -105,18 +105,17 @@ fs::path draft_store::upload_path(std::string_view message_id) const {
 
 result<fs::path> draft_store::make_staging() const {
     const auto p = dir_ / ".staging" / random_uuid();
-    std::error_code ec;
-    fs::create_directories(p, ec);
-    if (ec)
-        return fs_error(ec, "cannot create " + p.string());
+    if (auto made = make_private_directories(p); !made)
+        return made.error();
     return p;
 }
 
 result<std::size_t> draft_store::open(const std::function<bool(const std::string&)>& already_sent) {
+    if (auto made = make_private_directories(dir_); !made)
+        return made.error();
+    if (auto tightened = tighten_directory(dir_); !tightened)
+        return tightened.error();
     std::error_code ec;
-    fs::create_directories(dir_, ec);
-    if (ec)
-        return fs_error(ec, "cannot create the drafts directory " + dir_.string());
     std::size_t kept = 0;
     for (const auto& entry : fs::directory_iterator(dir_, ec)) {
         const auto name = entry.path().filename().string();
