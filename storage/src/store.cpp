@@ -134,6 +134,35 @@ std::string safe_file_name(std::string_view id) {
     return out;
 }
 
+std::optional<std::string> id_of_file_name(std::string_view name) {
+    const auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(name.size());
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (name[i] != '%') {
+            out.push_back(name[i]);
+            continue;
+        }
+        if (i + 2 >= name.size())
+            return std::nullopt;
+        const int hi = hex(name[i + 1]);
+        const int lo = hex(name[i + 2]);
+        if (hi < 0 || lo < 0)
+            return std::nullopt;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    if (safe_file_name(out) != name) // not a name safe_file_name makes (a stray file)
+        return std::nullopt;
+    return out;
+}
+
 store::store(std::filesystem::path dir, std::unique_ptr<database> db, store_options options)
     : dir_(std::move(dir))
     , db_(std::move(db))

@@ -254,9 +254,9 @@ BOOST_AUTO_TEST_CASE(a_short_bearer_token_is_refused_with_exit_2_before_anything
 }
 
 // The daemon keeps everything it writes to itself: a data directory an older kurer made 0755 is
-// made private (and the log says so), and after a run with drafts, a message handed to the
-// runner and its RocksDB files, no file in the data directory has a permission bit for the group
-// or others and no directory is more than 0700.
+// made private (and the log says so), a document a killed submit left is swept, and after a run
+// with drafts, a message handed to the runner and its RocksDB files, no file in the data
+// directory has a permission bit for the group or others and no directory is more than 0700.
 BOOST_AUTO_TEST_CASE(a_daemon_run_leaves_nothing_in_its_data_directory_that_others_can_reach) {
     kurer::testing::two_orgs t;
     const auto file = write_config(t, [](json::object& o) {
@@ -264,9 +264,12 @@ BOOST_AUTO_TEST_CASE(a_daemon_run_leaves_nothing_in_its_data_directory_that_othe
         o["shutdown_grace_ms"] = 1000;
     });
     const auto data = file.parent_path() / "data";
-    fs::create_directories(data / "documents");
-    for (const auto& p : {data, data / "documents"})
+    const auto leftover = data / "documents" / kurer::random_uuid();
+    fs::create_directories(leftover);
+    spit(leftover / "0", "a document whose submit was killed before its record");
+    for (const auto& p : {data, data / "documents", leftover})
         BOOST_TEST_REQUIRE(::chmod(p.c_str(), 0755) == 0);
+    BOOST_TEST_REQUIRE(::chmod((leftover / "0").c_str(), 0644) == 0);
 
     auto d = kurer::testing::daemon::start(file, t.dir / "daemon.log");
     BOOST_TEST_REQUIRE(d.has_value(), (d ? "" : d.error().message));
@@ -287,6 +290,8 @@ BOOST_AUTO_TEST_CASE(a_daemon_run_leaves_nothing_in_its_data_directory_that_othe
     };
     BOOST_TEST(said("a data directory was open to others; it is private now", "directory", data.string()));
     BOOST_TEST(said("a data directory was open to others; it is private now", "mode_before", "0755"));
+    BOOST_TEST(said("removed leftovers no message needs", "documents", "1"));
+    BOOST_TEST(!fs::exists(leftover));
 
     std::size_t files = 0, directories = 0;
     BOOST_TEST(mode_of(data) == 0700u);

@@ -243,6 +243,14 @@ BOOST_AUTO_TEST_CASE(file_names_are_one_safe_path_component) {
     BOOST_TEST(std::filesystem::is_directory(dir / "packages/in"));
 }
 
+BOOST_AUTO_TEST_CASE(a_file_name_leads_back_to_its_id_and_strays_lead_nowhere) {
+    for (const auto* id :
+         {"5f1c0a52-3b44-4b8e-9a0f-1d2e3f405162", "a.mottatt", "../etc/passwd", "..", "a b%"})
+        BOOST_TEST(id_of_file_name(safe_file_name(id)).value_or("(none)") == id);
+    for (const auto* stray : {".kurer-pack-1", "%2", "%zz", "%41", "a%2Fb", "x y"})
+        BOOST_TEST(!id_of_file_name(stray).has_value(), stray << " is not a name safe_file_name makes");
+}
+
 BOOST_AUTO_TEST_CASE(the_store_directories_are_private_and_loose_ones_are_tightened) {
     namespace fs = std::filesystem;
     kurer::testing::scratch_dir dir;

@@ -113,5 +113,7 @@ private:
 // A name safe as one path component: letters, digits, '-', '_' and '.' pass, anything else is
 // %-escaped, and a leading '.' is escaped too (no hidden files, no "..").
 std::string safe_file_name(std::string_view id);
+// The id safe_file_name made `name` from, or std::nullopt when it cannot have made it.
+std::optional<std::string> id_of_file_name(std::string_view name);
 
 } // namespace kurer::storage
