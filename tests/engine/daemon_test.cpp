@@ -1,6 +1,7 @@
-// `kurer run` as a process: a configuration mistake exits 2 before anything starts, with the
-// field named in a JSON log line on stderr, nothing on stdout, no data directory created and
-// no secret in the log.
+// `kurer run` as a process: a configuration mistake (secret files others can read and a short
+// token included) exits 2 before anything starts, with the field named in a JSON log line on
+// stderr, nothing on stdout, no data directory created and no secret in the log; a run keeps
+// every file it writes to itself and sweeps what a killed submit left.
 #include "wiring_fixture.hpp"
 
 #include <kurer/core/uuid.hpp>
