@@ -39,6 +39,13 @@ struct config_failure {
     throw config_failure{code, std::move(field) + ": " + std::string(what)};
 }
 
+// A file holding a secret (a key, a password, a token) is refused when its group or others may
+// read or write it, as ssh refuses such a key. A missing file passes: reading it reports that.
+void check_secret_file(const std::string& field, const std::filesystem::path& path) {
+    if (auto ok = check_private_file(path); !ok)
+        fail(field, ok.error().message);
+}
+
 constexpr std::int64_t max_duration_ms = 30ll * 24 * 3600 * 1000; // 30 days: far beyond any sane timeout
 
 bool is_digits(std::string_view s, std::size_t n) {
@@ -245,6 +252,7 @@ altinn2_settings read_altinn2(object_reader& r, const std::filesystem::path& bas
         a.system_password = r.string("system_password", *password);
     } else if (password_file) {
         const auto path = resolve(base, r.string("system_password_file", *password_file));
+        check_secret_file(r.field("system_password_file"), path);
         auto text = read_small_file(path, 4096);
         if (!text)
             fail(r.field("system_password_file"),
@@ -318,6 +326,9 @@ broker_settings read_broker(object_reader& r, const std::filesystem::path& base,
     return b;
 }
 
+// The admin listener's own rule (admin_server), checked at start-up.
+constexpr std::size_t min_token_length = 16;
+
 bool is_loopback(std::string_view address) {
     return address == "::1" || address == "localhost" || address.starts_with("127.");
 }
@@ -332,6 +343,20 @@ admin_tcp_settings read_admin_tcp(object_reader& r, const std::filesystem::path&
     t.max_connections = static_cast<std::size_t>(
         r.optional_integer("max_connections", static_cast<std::int64_t>(t.max_connections), 1, 100'000));
     r.finish();
+    // Read here as well as by the listener, so that a bad token stops kurer before anything starts.
+    check_secret_file(r.field("token_file"), t.token_file);
+    auto text = read_small_file(t.token_file, 4096);
+    if (!text)
+        fail(r.field("token_file"), "cannot read " + t.token_file.string() + ": " + text.error().message,
+             config_errc::unreadable);
+    auto token = text->substr(0, text->find_first_of("\r\n"));
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t'))
+        token.pop_back();
+    if (token.size() < min_token_length)
+        fail(r.field("token_file"), "the token in " + t.token_file.string() + " is " +
+                                        std::to_string(token.size()) + " characters long; at least " +
+                                        std::to_string(min_token_length) +
+                                        " are needed (for example: openssl rand -hex 32)");
     return t;
 }
 
@@ -382,6 +407,7 @@ daemon_config read_config(const json::object& root, const std::filesystem::path&
     }
     c.certificate = required_path(r, base, "certificate");
     c.private_key = required_path(r, base, "private_key");
+    check_secret_file("private_key", c.private_key);
     if (const auto* v = r.find("ca_bundle"))
         c.ca_bundle = resolve(base, r.string("ca_bundle", *v));
     if (const auto* v = r.find("enterprise_ca_bundle"))

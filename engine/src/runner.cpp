@@ -106,6 +106,92 @@ inbox_message to_inbox_message(const storage::incoming_record& r) {
             r.sbd,        r.kind};
 }
 
+// Files and directories no record needs: a submit killed between writing its documents and
+// committing its record, or a finished message whose files were not yet removed when the
+// process died. Run by open(), before anything can submit. Names that the store does not make
+// (hidden work files, strays) are left to their owners.
+struct swept {
+    std::size_t documents = 0;
+    std::size_t packages = 0;
+};
+
+result<swept> sweep_leftovers(const storage::store& store, bool remove_finished_files) {
+    namespace fs = std::filesystem;
+    swept out;
+    const auto each_entry = [&](const fs::path& dir, auto visit) -> result<void> {
+        std::error_code ec;
+        std::vector<fs::path> entries;
+        for (const auto& entry : fs::directory_iterator(dir, ec))
+            entries.push_back(entry.path());
+        if (ec)
+            return make_error(ec, "cannot read " + dir.string() + ": " + ec.message(), retry::yes);
+        for (const auto& p : entries)
+            if (auto r = visit(p); !r)
+                return r;
+        return {};
+    };
+    const auto remove = [](const fs::path& p, std::size_t& counter) -> result<void> {
+        std::error_code ec;
+        fs::remove_all(p, ec);
+        if (ec)
+            return make_error(ec, "cannot remove the leftover " + p.string() + ": " + ec.message(),
+                              retry::yes);
+        ++counter;
+        return {};
+    };
+    const auto outgoing_needs = [&](const std::string& id, bool documents) -> result<bool> {
+        auto r = store.find_outgoing(id);
+        if (!r)
+            return r.error();
+        if (!*r)
+            return false;
+        if (!sm::is_finished((*r)->machine) || !remove_finished_files)
+            return true;
+        // A Failed message the broker never had may be retried: its documents stay for that.
+        return documents && (*r)->machine.state == sm::outgoing_state::failed &&
+               !(*r)->machine.recorded.contains(sm::eformidling_status::sendt);
+    };
+
+    const auto& data = store.data_dir();
+    auto documents = each_entry(data / "documents", [&](const fs::path& p) -> result<void> {
+        const auto id = storage::id_of_file_name(p.filename().string());
+        if (!id)
+            return {};
+        auto needed = outgoing_needs(*id, true);
+        if (!needed)
+            return needed.error();
+        return *needed ? result<void>() : remove(p, out.documents);
+    });
+    if (!documents)
+        return documents.error();
+    auto packages_out = each_entry(data / "packages" / "out", [&](const fs::path& p) -> result<void> {
+        const auto id = storage::id_of_file_name(p.stem().string());
+        if (p.extension() != ".zip" || !id)
+            return {};
+        auto needed = outgoing_needs(*id, false);
+        if (!needed)
+            return needed.error();
+        return *needed ? result<void>() : remove(p, out.packages);
+    });
+    if (!packages_out)
+        return packages_out.error();
+    auto packages_in = each_entry(data / "packages" / "in", [&](const fs::path& p) -> result<void> {
+        const auto reference = storage::id_of_file_name(p.stem().string());
+        if ((p.extension() != ".zip" && p.extension() != ".payload") || !reference)
+            return {};
+        auto r = store.find_incoming(*reference);
+        if (!r)
+            return r.error();
+        // The package of a Rejected file is kept for whoever wants to look at it.
+        const bool needed = *r && (!sm::is_finished((*r)->machine) || !remove_finished_files ||
+                                   (*r)->machine.state == sm::incoming_state::rejected);
+        return needed ? result<void>() : remove(p, out.packages);
+    });
+    if (!packages_in)
+        return packages_in.error();
+    return out;
+}
+
 } // namespace
 
 runtime::runtime(runner_config c, engine::ports p)
@@ -137,6 +223,17 @@ result<std::unique_ptr<runner>> runner::open(runner_config config, engine::ports
     if (!s)
         return s.error();
     rt->store = std::move(*s);
+    for (const auto& t : rt->store->tightened())
+        rt->log(
+            log_level::warning, "a data directory was open to others; it is private now",
+            {{"directory", t.path.string()}, {"mode_before", format_mode(t.mode_before)}, {"mode", "0700"}});
+    auto swept = sweep_leftovers(*rt->store, rt->config.remove_finished_files);
+    if (!swept)
+        return swept.error();
+    if (swept->documents + swept->packages > 0)
+        rt->log(
+            log_level::info, "removed leftovers no message needs",
+            {{"documents", std::to_string(swept->documents)}, {"packages", std::to_string(swept->packages)}});
     auto paused = rt->store->sending_paused();
     if (!paused)
         return paused.error();
@@ -310,7 +407,23 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
     r.content_digest = *digest;
     r.business_message = request.business_message;
 
-    // The documents go to files the store owns, fsynced, before the record names them.
+    // The documents go to files the store owns, fsynced, before the record names them. Until the
+    // record is handed to the committer nothing else refers to them (the claim above keeps other
+    // submits of this id away): a submit that fails before, a full disk included, removes them
+    // again, so that running out of space does not leak it. From the commit on they are kept: a
+    // write RocksDB reports as failed may still be in its log (a failed fsync) and the record come
+    // back at the next open, which then sweeps the documents only if it did not. A crash leaves
+    // them to that sweep too.
+    struct discard_documents {
+        std::filesystem::path dir;
+        bool keep = false;
+        ~discard_documents() {
+            if (keep)
+                return;
+            std::error_code ignored;
+            std::filesystem::remove_all(dir, ignored);
+        }
+    } unless_committed{rt.store->data_dir() / "documents" / storage::safe_file_name(id)};
     auto store_job =
         [&rt, id,
          docs = std::move(request.documents)]() mutable -> result<std::vector<storage::document_ref>> {
@@ -318,10 +431,8 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
         if (docs.empty())
             return refs;
         const auto dir = rt.store->data_dir() / "documents" / storage::safe_file_name(id);
-        std::error_code ec;
-        std::filesystem::create_directories(dir, ec);
-        if (ec)
-            return make_error(ec, "cannot create " + dir.string() + ": " + ec.message(), retry::yes);
+        if (auto made = make_private_directories(dir); !made)
+            return made.error();
         for (std::size_t i = 0; i < docs.size(); ++i) {
             auto& d = docs[i];
             const auto relative = rt.store->document_file(id, i);
@@ -362,9 +473,13 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
                                  {{sm::eformidling_status::opprettet, false}}};
     storage::write_batch batch;
     storage::store::stage(batch, nullptr, r, &entry);
+    unless_committed.keep = true;
     auto committed = co_await rt.store->commit(std::move(batch), asio::use_awaitable);
-    if (!committed)
+    if (!committed) {
+        rt.log(log_level::warning, "a submit could not be recorded; its documents stay until the next start",
+               {{"id", id}, {"error", committed.error().describe()}});
         co_return committed.error();
+    }
     ++rt.transitions;
     rt.notify({storage::record_kind::outgoing, id, id, entry.seq, entry.from, entry.to, entry.event, 0,
                entry.detail, entry.statuses, now});
@@ -591,8 +706,17 @@ asio::awaitable<result<void>> runner::take(std::string message_id) {
         co_await rt.deliver(std::move(target), sm::in_event::taken{}, std::move(detail), std::move(unlock));
     if (!v)
         co_return v.error();
-    if (*v == sm::verdict::rejected)
+    if (*v == sm::verdict::rejected) {
+        // As the reference: only a message the end system has locked (peeked) can be taken, so
+        // that LEVERT never acknowledges what it did not download.
+        auto r = rt.store->find_incoming(**reference);
+        if (!r)
+            co_return r.error();
+        if (*r && (*r)->machine.state == sm::incoming_state::queued)
+            co_return make_error(errc::not_locked, "incoming message " + message_id +
+                                                       " is not locked (it is Queued): peek it first");
         co_return make_error(errc::not_found, "incoming message " + message_id + " is not on the queue");
+    }
     co_return result<void>(); // accepted, or ignored: taken before (a repeated DELETE)
 }
 

@@ -123,19 +123,21 @@ using main_rows =
                 Row<Stored, ev::permanent_failure, Confirmed, confirm_done>,
                 Row<Stored, ev::deadline_passed, Expired, record<levetid_utlopt>>>;
 
-using queue_rows = mpl::vector<
-    Row<Confirmed, ev::status_submitted, Queued, record<innkommende_mottatt>>,
-    Row<Confirmed, ev::retryable_failure, none, retry_same_action>,
-    Row<Confirmed, ev::deadline_passed, Expired, record<levetid_utlopt>>,
+using queue_rows =
+    mpl::vector<Row<Confirmed, ev::status_submitted, Queued, record<innkommende_mottatt>>,
+                Row<Confirmed, ev::retryable_failure, none, retry_same_action>,
+                Row<Confirmed, ev::deadline_passed, Expired, record<levetid_utlopt>>,
 
-    Row<Queued, ev::peeked, Locked, accept>, Row<Queued, ev::taken, Taken, record<innkommende_levert>>,
-    Row<Queued, ev::deadline_passed, Expired, record<levetid_utlopt>>,
+                // Taken only from Locked: the end system peeks before it may say it has the message.
+                Row<Queued, ev::peeked, Locked, accept>,
+                Row<Queued, ev::deadline_passed, Expired, record<levetid_utlopt>>,
 
-    Row<Locked, ev::taken, Taken, record<innkommende_levert>>, Row<Locked, ev::lock_expired, Queued, accept>,
-    Row<Locked, ev::deadline_passed, Expired, record<levetid_utlopt>>,
+                Row<Locked, ev::taken, Taken, record<innkommende_levert>>,
+                Row<Locked, ev::lock_expired, Queued, accept>,
+                Row<Locked, ev::deadline_passed, Expired, record<levetid_utlopt>>,
 
-    Row<Taken, ev::status_submitted, LevertSent, accept>,
-    Row<Taken, ev::retryable_failure, none, retry_same_action>>;
+                Row<Taken, ev::status_submitted, LevertSent, accept>,
+                Row<Taken, ev::retryable_failure, none, retry_same_action>>;
 
 struct incoming_def : msm::front::state_machine_def<incoming_def> {
     using no_exception_thrown = int;
@@ -252,6 +254,9 @@ void classify_unhandled(const incoming_snapshot& s, const incoming_event& e, inc
             } else if constexpr (std::is_same_v<E, ev::taken>) {
                 if (s.state == incoming_state::taken || s.state == incoming_state::levert_sent) {
                     out.note = "duplicate: already taken";
+                } else if (s.state == incoming_state::queued) {
+                    out.verdict = verdict::rejected;
+                    out.note = "not locked: the end system must peek it first";
                 } else {
                     out.verdict = verdict::rejected;
                     out.note = "not on the queue";

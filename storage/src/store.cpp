@@ -90,12 +90,15 @@ void stage_indexes(write_batch& batch, record_kind kind, std::string_view id, co
         batch.put(family::deadlines, deadline_key(kind, *deadline_after, id), {});
 }
 
-result<void> make_directory(const std::filesystem::path& dir) {
-    std::error_code ec;
-    std::filesystem::create_directories(dir, ec);
-    if (ec)
-        return make_error(errc::io_failure, "cannot create " + dir.string() + ": " + ec.message());
-    return {};
+// Creates the directory 0700 (with its parents), or makes an existing one private; returns the
+// mode it had when it had to be tightened.
+result<std::optional<unsigned>> make_private(const std::filesystem::path& dir) {
+    if (auto made = make_private_directories(dir); !made)
+        return make_error(errc::io_failure, made.error().message);
+    auto tightened = tighten_directory(dir);
+    if (!tightened)
+        return make_error(errc::io_failure, tightened.error().message);
+    return *tightened;
 }
 
 result<void> fsync_directory(const std::filesystem::path& dir) {
@@ -131,6 +134,35 @@ std::string safe_file_name(std::string_view id) {
     return out;
 }
 
+std::optional<std::string> id_of_file_name(std::string_view name) {
+    const auto hex = [](char c) -> int {
+        if (c >= '0' && c <= '9')
+            return c - '0';
+        if (c >= 'a' && c <= 'f')
+            return c - 'a' + 10;
+        return -1;
+    };
+    std::string out;
+    out.reserve(name.size());
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        if (name[i] != '%') {
+            out.push_back(name[i]);
+            continue;
+        }
+        if (i + 2 >= name.size())
+            return std::nullopt;
+        const int hi = hex(name[i + 1]);
+        const int lo = hex(name[i + 2]);
+        if (hi < 0 || lo < 0)
+            return std::nullopt;
+        out.push_back(static_cast<char>(hi * 16 + lo));
+        i += 2;
+    }
+    if (safe_file_name(out) != name) // not a name safe_file_name makes (a stray file)
+        return std::nullopt;
+    return out;
+}
+
 store::store(std::filesystem::path dir, std::unique_ptr<database> db, store_options options)
     : dir_(std::move(dir))
     , db_(std::move(db))
@@ -143,9 +175,17 @@ store::~store() {
 }
 
 result<std::unique_ptr<store>> store::open(const std::filesystem::path& data_dir, store_options options) {
-    for (const auto* sub : {"packages/out", "packages/in", "documents"})
-        if (auto r = make_directory(data_dir / sub); !r)
+    // Everything below data_dir is private: the records hold the SBDs, the files the documents.
+    // The database directory is made here too, so RocksDB finds it private (it would make it 0755).
+    std::vector<tightened_directory> tightened;
+    for (const auto* sub : {"", "db", "packages", "packages/out", "packages/in", "documents"}) {
+        const auto dir = std::string_view(sub).empty() ? data_dir : data_dir / sub;
+        auto r = make_private(dir);
+        if (!r)
             return r.error();
+        if (*r)
+            tightened.push_back({dir, **r});
+    }
     // The directories' own entries must survive a crash before any file in them is relied on.
     for (const auto* sub : {"", "packages"})
         if (auto r = fsync_directory(data_dir / sub); !r)
@@ -153,7 +193,9 @@ result<std::unique_ptr<store>> store::open(const std::filesystem::path& data_dir
     auto db = database::open(data_dir / "db");
     if (!db)
         return db.error();
-    return std::unique_ptr<store>(new store(data_dir, std::move(*db), options));
+    std::unique_ptr<store> s(new store(data_dir, std::move(*db), options));
+    s->tightened_ = std::move(tightened);
+    return s;
 }
 
 result<std::optional<outgoing_record>> store::find_outgoing(std::string_view id) const {

@@ -94,6 +94,24 @@ BOOST_AUTO_TEST_CASE(a_message_and_its_receipts_between_a_daemon_and_an_embedded
     BOOST_TEST(read(receiver.log_file()).find(password.as_string().c_str()) == std::string::npos,
                "the broker password never reaches the log");
 
+    // What the daemon wrote is its own: the queued package and its payload, RocksDB's files, every
+    // directory. The embedded sender cannot choose its host's umask, but its directories are private.
+    const auto others = fs::perms::group_all | fs::perms::others_all;
+    std::size_t incoming_files = 0;
+    for (const auto& entry : fs::recursive_directory_iterator(c.config_file(org_b).parent_path() / "data")) {
+        const auto perms = fs::symlink_status(entry.path()).permissions();
+        if (entry.is_directory())
+            BOOST_TEST((perms == fs::perms::owner_all), entry.path().string() << " is not 0700");
+        else
+            BOOST_TEST(((perms & others) == fs::perms::none), entry.path().string() << " is open to others");
+        incoming_files += entry.path().parent_path().filename() == "in" ? 1 : 0;
+    }
+    BOOST_TEST(incoming_files >= 2u, "the package and its payload were among the files checked");
+    for (const auto& entry : fs::recursive_directory_iterator(c.config_file(org_a).parent_path() / "data"))
+        if (entry.is_directory())
+            BOOST_TEST((fs::symlink_status(entry.path()).permissions() == fs::perms::owner_all),
+                       entry.path().string() << " is not 0700");
+
     // The receiver again, embedded: the message waited on its queue across the restart.
     auto end_system = c.start_engine(org_b);
     auto peeked = end_system->core().peek_blocking().value();

@@ -283,6 +283,16 @@ BOOST_AUTO_TEST_CASE(a_message_goes_out_through_the_api_and_the_receiver_takes_i
     BOOST_TEST(request(b, verb::get, "/api/messages/in/peek?serviceIdentifier=DPI").status == 204u);
 
     check_error(request(b, verb::get, "/api/messages/in/pop/" + id), 400, "peek it first");
+    // DELETE of a message never locked: refused as the reference refuses it, and no LEVERT.
+    const auto unlocked = request(b, verb::delete_, "/api/messages/in/" + id);
+    check_error(unlocked, 400, "is not locked (it is Queued): peek it first with GET /api/messages/in/peek",
+                "/api/messages/in/" + id);
+    BOOST_TEST(text(body_json(unlocked), "exception") ==
+               "no.difi.meldingsutveksling.exceptions.MessageNotLockedException");
+    BOOST_TEST(text(body_json(unlocked), "error") == "Bad Request");
+    BOOST_TEST(!has_status(body_json(request(b, verb::get, "/api/statuses/" + id)), "INNKOMMENDE_LEVERT"));
+    BOOST_TEST(message_id_of(body_json(request(b, verb::get, "/api/messages/in")).at("content").at(0)) == id,
+               "the message is still on the queue");
     auto peeked = request(b, verb::get, "/api/messages/in/peek?messageId=" + id);
     BOOST_TEST_REQUIRE(peeked.status == 200u, peeked.body);
     BOOST_TEST(message_id_of(body_json(peeked)) == id);

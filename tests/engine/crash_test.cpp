@@ -1,12 +1,14 @@
 // Crash tests: kurer-crash-child is SIGKILLed at every named kill point and at random moments,
 // restarted until it finishes, and then its stores, the broker directory and the journals of
 // side effects and acknowledged transitions are checked against what durability promises.
+#include <kurer/engine/runner.hpp>
 #include <kurer/engine/testing/fakes.hpp>
 #include <kurer/storage/store.hpp>
 #include <kurer/testing/paths.hpp>
 
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <fcntl.h>
@@ -347,6 +349,48 @@ BOOST_AUTO_TEST_CASE(killed_at_every_named_kill_point) {
             }
         }
     }
+}
+
+// A submit killed after writing its documents and before committing its record leaves them
+// behind, named by nothing; the next start removes them (and says how many) and keeps the
+// documents of the messages it has.
+BOOST_AUTO_TEST_CASE(documents_a_killed_submit_left_behind_are_swept_at_the_next_start) {
+    kurer::testing::scratch_dir dir;
+    const auto killed = run_child(dir.path(), messages, "after.store_documents:2", std::nullopt);
+    BOOST_TEST_REQUIRE(killed.killed, child_log(dir.path()));
+    const auto documents = dir / "a" / "documents";
+    const auto leftover = documents / message_id(1);
+    BOOST_TEST_REQUIRE(std::filesystem::exists(leftover / "0"), "the second submit's document was written");
+    {
+        auto s = storage::store::open(dir / "a").value();
+        BOOST_TEST_REQUIRE(!s->find_outgoing(message_id(1)).value().has_value(), "and its record was not");
+        BOOST_TEST_REQUIRE(s->find_outgoing(message_id(0)).value().has_value());
+    }
+
+    std::vector<std::string> lines;
+    kurer::engine::runner_config c;
+    c.data_dir = dir / "a";
+    c.organization = "910077473";
+    c.log = [&lines](kurer::engine::log_level, std::string_view line) {
+        lines.emplace_back(line);
+    };
+    auto reopened =
+        kurer::engine::runner::open(c, kurer::engine::testing::make_fake_ports(dir / "broker", "910077473"));
+    BOOST_TEST_REQUIRE(reopened.has_value(), (reopened ? "" : reopened.error().describe()));
+    BOOST_TEST(!std::filesystem::exists(leftover), "the leftover is gone");
+    BOOST_TEST(std::filesystem::exists(documents / message_id(0) / "0"),
+               "the documents of a message the store has stay");
+    const auto said = std::find_if(lines.begin(), lines.end(), [](const std::string& l) {
+        return l.find("\"removed leftovers no message needs\"") != std::string::npos;
+    });
+    BOOST_TEST_REQUIRE((said != lines.end()), "the sweep is logged");
+    BOOST_TEST(said->find("\"documents\":\"1\"") != std::string::npos, *said);
+    (*reopened)->stop();
+    reopened->reset();
+
+    // The run goes on as usual: the killed submit is made again and every promise holds.
+    BOOST_TEST(run_to_completion(dir.path(), messages, "") == 0);
+    verify(dir.path(), messages, 1);
 }
 
 BOOST_AUTO_TEST_CASE(killed_at_random_moments_again_and_again) {

@@ -121,6 +121,15 @@ json::object without(json::object o, std::string_view path) {
     }
 }
 
+// A file with `bytes`, mode `mode` (secrets: the owner's only).
+std::filesystem::path write_secret(const std::filesystem::path& p, std::string_view bytes,
+                                   std::filesystem::perms mode = std::filesystem::perms::owner_read |
+                                                                 std::filesystem::perms::owner_write) {
+    { std::ofstream(p, std::ios::binary) << bytes; }
+    std::filesystem::permissions(p, mode, std::filesystem::perm_options::replace);
+    return p;
+}
+
 void expect_error(const json::object& o, std::string_view starts_with) {
     const auto message = error_of(o);
     BOOST_TEST(message.starts_with(starts_with),
@@ -191,13 +200,15 @@ BOOST_AUTO_TEST_CASE(minimal_config_takes_every_default) {
 }
 
 BOOST_AUTO_TEST_CASE(every_member_lands_in_its_field) {
-    const auto c = parse(full()).value();
+    kurer::testing::scratch_dir dir;
+    const auto token = write_secret(dir / "admin-token", "a-token-of-enough-characters\n");
+    const auto c = parse(with(full(), "admin_tcp.token_file", json::string(token.string()))).value();
     BOOST_TEST(c.runner.data_dir == "/var/lib/kurer");
     BOOST_TEST(c.admin_socket == base / "run/kurer.sock");
     BOOST_TEST_REQUIRE(c.admin_tcp.has_value());
     BOOST_TEST(c.admin_tcp->address == "127.0.0.2");
     BOOST_TEST(c.admin_tcp->port == 8099);
-    BOOST_TEST(c.admin_tcp->token_file == base / "admin-token");
+    BOOST_TEST(c.admin_tcp->token_file == token);
     BOOST_TEST(c.admin_tcp->max_connections == 8u);
     BOOST_TEST(c.admin.max_connections == 32u);
     BOOST_TEST(c.admin.max_event_clients == 4u);
@@ -403,7 +414,7 @@ BOOST_AUTO_TEST_CASE(values_out_of_range_are_named) {
 
 BOOST_AUTO_TEST_CASE(password_from_a_file_or_inline_but_not_both) {
     kurer::testing::scratch_dir dir;
-    { std::ofstream(dir / "password") << "from-the-file\n"; }
+    write_secret(dir / "password", "from-the-file\n");
     auto o = without(minimal(), "broker.altinn2.system_password");
     o = with(o, "broker.altinn2.system_password_file", "password");
     const auto c = parse_config(json::serialize(o), dir.path()).value();
@@ -419,6 +430,68 @@ BOOST_AUTO_TEST_CASE(password_from_a_file_or_inline_but_not_both) {
     BOOST_TEST_REQUIRE(!m.has_value());
     BOOST_TEST(m.error().message.starts_with("broker.altinn2.system_password_file: cannot read"));
     BOOST_TEST((m.error().code == make_error_code(config_errc::unreadable)));
+}
+
+BOOST_AUTO_TEST_CASE(secret_files_others_can_read_are_refused_as_ssh_refuses_such_keys) {
+    namespace fs = std::filesystem;
+    kurer::testing::scratch_dir dir;
+    const auto loose = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                       fs::perms::others_read; // 0644, what a umask of 022 gives
+    const auto refused = [&](const json::object& o, const std::string& expected) {
+        const auto r = parse_config(json::serialize(o), dir.path());
+        BOOST_TEST_REQUIRE(!r.has_value(), "expected " << expected);
+        BOOST_TEST((r.error().code == make_error_code(config_errc::invalid)));
+        BOOST_TEST(r.error().message == expected);
+    };
+
+    write_secret(dir / "key.pem", "-----BEGIN PRIVATE KEY-----\n", loose);
+    refused(minimal(), "private_key: " + (dir / "key.pem").string() +
+                           " is readable by others (mode 0644); chmod 600 it");
+    fs::permissions(dir / "key.pem", fs::perms::owner_read | fs::perms::group_write,
+                    fs::perm_options::replace);
+    refused(minimal(), "private_key: " + (dir / "key.pem").string() +
+                           " is writable by others (mode 0420); chmod 600 it");
+    fs::permissions(dir / "key.pem", fs::perms::owner_read, fs::perm_options::replace);
+    BOOST_TEST(parse_config(json::serialize(minimal()), dir.path()).has_value(), "0400 is private enough");
+
+    auto password = without(minimal(), "broker.altinn2.system_password");
+    password = with(password, "broker.altinn2.system_password_file", "password");
+    write_secret(dir / "password", "from-the-file\n", loose | fs::perms::group_write);
+    refused(password, "broker.altinn2.system_password_file: " + (dir / "password").string() +
+                          " is readable by others (mode 0664); chmod 600 it");
+
+    const auto tcp = with(minimal(), "admin_tcp", json::object{{"port", 8099}, {"token_file", "token"}});
+    write_secret(dir / "token", "a-token-of-enough-characters\n", loose);
+    refused(tcp, "admin_tcp.token_file: " + (dir / "token").string() +
+                     " is readable by others (mode 0644); chmod 600 it");
+    fs::permissions(dir / "token", fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
+    const auto c = parse_config(json::serialize(tcp), dir.path());
+    BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
+    BOOST_TEST(c->admin_tcp->token_file == dir / "token");
+}
+
+BOOST_AUTO_TEST_CASE(the_bearer_token_is_read_and_checked_at_start_up) {
+    kurer::testing::scratch_dir dir;
+    const auto tcp = with(minimal(), "admin_tcp", json::object{{"port", 8099}, {"token_file", "token"}});
+    write_secret(dir / "token", "fifteen-chars15\nthe second line does not count\n");
+    const auto short_token = parse_config(json::serialize(tcp), dir.path());
+    BOOST_TEST_REQUIRE(!short_token.has_value());
+    BOOST_TEST((short_token.error().code == make_error_code(config_errc::invalid)));
+    BOOST_TEST(short_token.error().message ==
+               "admin_tcp.token_file: the token in " + (dir / "token").string() +
+                   " is 15 characters long; at least 16 are needed (for example: openssl rand -hex 32)");
+    BOOST_TEST(short_token.error().message.find("fifteen") == std::string::npos, "the token is never quoted");
+
+    write_secret(dir / "token", "sixteen-chars-16 \t\r\n");
+    BOOST_TEST(parse_config(json::serialize(tcp), dir.path()).has_value(),
+               "16 characters after trailing blanks are trimmed, as the listener reads it");
+
+    std::filesystem::remove(dir / "token");
+    const auto missing = parse_config(json::serialize(tcp), dir.path());
+    BOOST_TEST_REQUIRE(!missing.has_value());
+    BOOST_TEST((missing.error().code == make_error_code(config_errc::unreadable)));
+    BOOST_TEST(
+        missing.error().message.starts_with("admin_tcp.token_file: cannot read " + (dir / "token").string()));
 }
 
 BOOST_AUTO_TEST_CASE(syntax_errors_say_where) {

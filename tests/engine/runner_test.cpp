@@ -96,6 +96,16 @@ BOOST_AUTO_TEST_CASE(a_message_reaches_b_and_mottatt_and_levert_come_back_to_a) 
     BOOST_TEST((*inbox)[0].message_id == id);
     BOOST_TEST((*inbox)[0].sender == org_a);
 
+    // As the reference: the end system cannot take (and acknowledge) what it never locked.
+    const auto unlocked = e.b->take_blocking(id);
+    BOOST_TEST_REQUIRE(!unlocked.has_value(), "a take without a peek is refused");
+    BOOST_TEST((unlocked.error().code == errc::not_locked));
+    BOOST_TEST(unlocked.error().message ==
+               "incoming message " + id + " is not locked (it is Queued): peek it first");
+    BOOST_TEST(
+        (e.b->find_incoming_by_message_id(id).value()->record.machine.state == sm::incoming_state::queued));
+    BOOST_TEST(!e.b->find_outgoing(id + ".levert").value().has_value(), "no LEVERT goes back");
+
     auto peeked = e.b->peek_blocking();
     BOOST_TEST_REQUIRE(peeked.has_value());
     BOOST_TEST_REQUIRE(peeked->has_value());
@@ -378,6 +388,9 @@ BOOST_AUTO_TEST_CASE(an_expired_lock_puts_the_message_back_for_the_next_peek) {
     BOOST_TEST_REQUIRE(
         e.b_seen.wait([&] { return incoming_state(*e.b, ref) == sm::incoming_state::queued; }));
     BOOST_TEST(e.b->find_incoming(ref).value()->history.back().event == "lock_expired");
+    const auto late = e.b->take_blocking(m.message_id);
+    BOOST_TEST_REQUIRE(!late.has_value(), "a lock that expired no longer allows the take");
+    BOOST_TEST((late.error().code == errc::not_locked));
     BOOST_TEST(e.b->peek_blocking().value().value().message_id == m.message_id);
     auto not_locked = e.b->pop(kurer::random_uuid());
     BOOST_TEST((not_locked.error().code == errc::not_found));

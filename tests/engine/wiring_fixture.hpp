@@ -46,6 +46,9 @@ struct two_orgs {
         fs::create_directories(dir / org);
         spit(dir / org / "cert.pem", i.certificate_pem);
         spit(dir / org / "key.pem", i.private_key_pem);
+        // kurer refuses a key others can read (ssh's rule).
+        fs::permissions(dir / org / "key.pem", fs::perms::owner_read | fs::perms::owner_write,
+                        fs::perm_options::replace);
         return i.certificate_pem;
     }
     ke::daemon_config config(const std::string& org, const std::string& kind = "altinn2",

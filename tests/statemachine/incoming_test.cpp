@@ -86,7 +86,7 @@ const std::vector<table_row> table = {
         "accepted Confirmed+ retry", rej, "accepted Expired+ LEVETID_UTLOPT"}},
     {{incoming_state::queued, true}, {
         ign, ign, ign, ign, ign, ign, ign, ign, ign, ign, "accepted Locked+",
-        "accepted Taken+ INNKOMMENDE_LEVERT", ign, ign, ign, "accepted Expired+ LEVETID_UTLOPT"}},
+        rej, ign, ign, ign, "accepted Expired+ LEVETID_UTLOPT"}},
     {{incoming_state::locked, true}, {
         ign, ign, ign, ign, ign, ign, ign, ign, ign, ign, rej, "accepted Taken+ INNKOMMENDE_LEVERT",
         "accepted Queued+", ign, ign, "accepted Expired+ LEVETID_UTLOPT"}},
@@ -190,6 +190,17 @@ BOOST_AUTO_TEST_CASE(an_expired_lock_puts_the_message_back_on_the_queue) {
     BOOST_TEST((m.handle(ev::lock_expired{}).after.state == incoming_state::queued));
     BOOST_TEST((m.handle(ev::lock_expired{}).verdict == verdict::ignored), "a second timer is stale");
     BOOST_TEST((m.handle(ev::peeked{}).after.state == incoming_state::locked));
+}
+
+BOOST_AUTO_TEST_CASE(only_a_locked_message_can_be_taken) {
+    incoming_machine m({incoming_state::queued, true});
+    const auto early = m.handle(ev::taken{});
+    BOOST_TEST((early.verdict == verdict::rejected), "a DELETE without a peek is refused, as the reference");
+    BOOST_TEST(early.note == "not locked: the end system must peek it first");
+    BOOST_TEST(early.statuses.empty(), "no INNKOMMENDE_LEVERT for what was never downloaded");
+    BOOST_TEST((m.snapshot().state == incoming_state::queued));
+    BOOST_TEST((m.handle(ev::peeked{}).after.state == incoming_state::locked));
+    BOOST_TEST(describe(m.handle(ev::taken{})) == "accepted Taken+ INNKOMMENDE_LEVERT");
 }
 
 BOOST_AUTO_TEST_CASE(a_message_expired_before_confirmation_still_confirms_and_sends_no_mottatt) {

@@ -243,4 +243,38 @@ BOOST_AUTO_TEST_CASE(file_names_are_one_safe_path_component) {
     BOOST_TEST(std::filesystem::is_directory(dir / "packages/in"));
 }
 
+BOOST_AUTO_TEST_CASE(a_file_name_leads_back_to_its_id_and_strays_lead_nowhere) {
+    for (const auto* id :
+         {"5f1c0a52-3b44-4b8e-9a0f-1d2e3f405162", "a.mottatt", "../etc/passwd", "..", "a b%"})
+        BOOST_TEST(id_of_file_name(safe_file_name(id)).value_or("(none)") == id);
+    for (const auto* stray : {".kurer-pack-1", "%2", "%zz", "%41", "a%2Fb", "x y"})
+        BOOST_TEST(!id_of_file_name(stray).has_value(), stray << " is not a name safe_file_name makes");
+}
+
+BOOST_AUTO_TEST_CASE(the_store_directories_are_private_and_loose_ones_are_tightened) {
+    namespace fs = std::filesystem;
+    kurer::testing::scratch_dir dir;
+    const auto data = dir / "deep" / "data";
+    {
+        auto s = open(data);
+        BOOST_TEST(s->tightened().empty(), "directories it creates itself are private already");
+    }
+    for (const auto* sub : {"", "db", "packages", "packages/out", "packages/in", "documents"})
+        BOOST_TEST((fs::status(data / sub).permissions() == fs::perms::owner_all), "'" << sub << "' is 0700");
+    BOOST_TEST((fs::status(dir / "deep").permissions() == fs::perms::owner_all), "so is a parent it made");
+
+    // As an older kurer left them: open to everyone.
+    const auto loose = fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                       fs::perms::others_read | fs::perms::others_exec;
+    fs::permissions(data, loose);
+    fs::permissions(data / "db", loose);
+    auto s = open(data);
+    BOOST_TEST_REQUIRE(s->tightened().size() == 2u);
+    BOOST_TEST(s->tightened()[0].path == data);
+    BOOST_TEST(s->tightened()[0].mode_before == 0755u);
+    BOOST_TEST(s->tightened()[1].path == data / "db");
+    BOOST_TEST((fs::status(data).permissions() == fs::perms::owner_all));
+    BOOST_TEST((fs::status(data / "db").permissions() == fs::perms::owner_all));
+}
+
 BOOST_AUTO_TEST_SUITE_END()

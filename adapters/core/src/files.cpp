@@ -2,9 +2,11 @@
 #include <kurer/core/uuid.hpp>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace kurer {
@@ -103,6 +105,61 @@ result<std::string> read_small_file(const std::filesystem::path& path, std::size
     if (!in.read(out.data(), static_cast<std::streamsize>(size)))
         return make_error(make_error_code(boost::system::errc::io_error), "cannot read " + path.string());
     return out;
+}
+
+result<void> make_private_directories(const std::filesystem::path& dir) {
+    if (dir.empty())
+        return {};
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+        if (!S_ISDIR(st.st_mode))
+            return make_error(make_error_code(boost::system::errc::not_a_directory),
+                              "cannot create " + dir.string() + ": it exists and is not a directory");
+        return {};
+    }
+    if (errno != ENOENT)
+        return io_error(errno, "cannot create", dir);
+    const auto parent = dir.parent_path();
+    if (!parent.empty() && parent != dir)
+        if (auto made = make_private_directories(parent); !made)
+            return made;
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) // EEXIST: made by someone else meanwhile
+        return io_error(errno, "cannot create", dir);
+    return {};
+}
+
+result<std::optional<unsigned>> tighten_directory(const std::filesystem::path& dir) {
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) != 0)
+        return io_error(errno, "cannot read the mode of", dir);
+    const unsigned mode = st.st_mode & 07777;
+    if ((mode & 077) == 0)
+        return std::optional<unsigned>();
+    if (::chmod(dir.c_str(), mode & 07700) != 0)
+        return io_error(errno, "cannot make private (chmod 700)", dir);
+    return std::optional<unsigned>(mode);
+}
+
+result<void> check_private_file(const std::filesystem::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT)
+            return {};
+        return io_error(errno, "cannot read the mode of", path);
+    }
+    const unsigned mode = st.st_mode & 07777;
+    if ((mode & 077) == 0)
+        return {};
+    const char* what = (mode & 044) != 0 ? "readable" : "writable";
+    return make_error(make_error_code(boost::system::errc::permission_denied),
+                      path.string() + " is " + what + " by others (mode " + format_mode(mode) +
+                          "); chmod 600 it");
+}
+
+std::string format_mode(unsigned mode) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%04o", mode & 07777);
+    return buf;
 }
 
 } // namespace kurer

@@ -2,7 +2,9 @@
 
 #include <kurer/dpo/errors.hpp>
 
+#include <cerrno>
 #include <cstring>
+#include <sys/stat.h>
 
 namespace kurer::dpo::detail {
 namespace {
@@ -179,6 +181,10 @@ result<void> zip_writer::close() {
         return impl_->libzip_error("cannot write");
     }
     impl_->archive = nullptr;
+    // libzip creates the file 0666 less the umask; a package holds the documents: owner only.
+    if (::chmod(impl_->path.c_str(), 0600) != 0)
+        return make_dpo_error(errc::io_failure, "cannot make " + impl_->path.string() +
+                                                    " private (chmod 600): " + std::strerror(errno));
     return {};
 }
 

@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <sys/stat.h>
 
 namespace kurer::engine::admin {
 
@@ -105,23 +106,28 @@ fs::path draft_store::upload_path(std::string_view message_id) const {
 
 result<fs::path> draft_store::make_staging() const {
     const auto p = dir_ / ".staging" / random_uuid();
-    std::error_code ec;
-    fs::create_directories(p, ec);
-    if (ec)
-        return fs_error(ec, "cannot create " + p.string());
+    if (auto made = make_private_directories(p); !made)
+        return made.error();
     return p;
 }
 
 result<std::size_t> draft_store::open(const std::function<bool(const std::string&)>& already_sent) {
+    if (auto made = make_private_directories(dir_); !made)
+        return made.error();
+    if (auto tightened = tighten_directory(dir_); !tightened)
+        return tightened.error();
     std::error_code ec;
-    fs::create_directories(dir_, ec);
-    if (ec)
-        return fs_error(ec, "cannot create the drafts directory " + dir_.string());
     std::size_t kept = 0;
+    swept_ = 0;
+    const auto sweep = [this](const fs::path& p) {
+        std::error_code ignored;
+        if (fs::remove_all(p, ignored) > 0)
+            ++swept_;
+    };
     for (const auto& entry : fs::directory_iterator(dir_, ec)) {
         const auto name = entry.path().filename().string();
         if (name == ".staging" || name.starts_with(".trash-")) {
-            fs::remove_all(entry.path(), ec);
+            sweep(entry.path());
             continue;
         }
         if (!entry.is_directory())
@@ -129,7 +135,7 @@ result<std::size_t> draft_store::open(const std::function<bool(const std::string
         const auto record = entry.path() / draft_file_name;
         if (!fs::exists(record)) {
             // Created up to its directory, never acknowledged: the create request failed.
-            fs::remove_all(entry.path(), ec);
+            sweep(entry.path());
             continue;
         }
         auto text = read_small_file(record, max_draft_json);
@@ -141,6 +147,7 @@ result<std::size_t> draft_store::open(const std::function<bool(const std::string
         if (already_sent(d->message_id)) {
             if (auto r = remove(d->message_id); !r)
                 return r.error();
+            ++swept_;
             continue;
         }
         // Temporary files and documents draft.json does not name were never acknowledged.
@@ -150,7 +157,7 @@ result<std::size_t> draft_store::open(const std::function<bool(const std::string
                                std::any_of(d->files.begin(), d->files.end(),
                                            [&](const draft_file& df) { return df.stored == fname; });
             if (!named)
-                fs::remove(f.path(), ec);
+                sweep(f.path());
         }
         ++kept;
     }
@@ -203,14 +210,26 @@ result<std::vector<draft>> draft_store::list() const {
 result<void> draft_store::save(const draft& d) const {
     const auto dir = draft_dir(d.message_id);
     std::error_code ec;
+    bool created = false;
     if (!fs::exists(dir, ec)) {
-        fs::create_directory(dir, ec);
-        if (ec)
-            return fs_error(ec, "cannot create " + dir.string());
-        if (auto synced = sync_file_and_directory(dir); !synced)
-            return synced.error();
+        if (::mkdir(dir.c_str(), 0700) == 0)
+            created = true;
+        else if (errno != EEXIST)
+            return fs_error(std::error_code(errno, std::generic_category()), "cannot create " + dir.string());
     }
-    return write_file_durably(dir / draft_file_name, encode(d));
+    // A draft this call created is removed again when its record cannot be written (a full disk):
+    // nothing else refers to it yet.
+    const auto fail = [&](error e) -> result<void> {
+        if (created)
+            fs::remove_all(dir, ec);
+        return e;
+    };
+    if (created)
+        if (auto synced = sync_file_and_directory(dir); !synced)
+            return fail(synced.error());
+    if (auto written = write_file_durably(dir / draft_file_name, encode(d)); !written)
+        return fail(written.error());
+    return {};
 }
 
 result<void> draft_store::remove(std::string_view message_id) const {

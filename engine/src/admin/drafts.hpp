@@ -8,7 +8,8 @@
 //   <drafts_dir>/.trash-<uuid>/             a draft being removed
 //
 // Every change is durable before it is acknowledged: a document is fsynced before it is renamed
-// in, draft.json is replaced atomically (write_file_durably) and names only complete files.
+// in, draft.json is replaced atomically (write_file_durably) and names only complete files. A
+// request that fails (a full disk included) removes what it wrote.
 // open() clears what an interrupted request left: temporary files, staging and trash
 // directories, documents draft.json does not name, drafts without a draft.json, and drafts
 // the runner already has (sent, then the process died before the draft was removed).
@@ -55,9 +56,11 @@ public:
     explicit draft_store(std::filesystem::path dir)
         : dir_(std::move(dir)) {}
 
-    // Creates the directory if needed and clears leftovers (see above); `already_sent(id)` says
-    // whether the runner has the message. Returns how many drafts are kept.
+    // Creates the directory if needed (0700, as every directory below it) and clears leftovers
+    // (see above); `already_sent(id)` says whether the runner has the message. Returns how many
+    // drafts are kept; swept() then says how many leftovers were removed.
     result<std::size_t> open(const std::function<bool(const std::string&)>& already_sent);
+    std::size_t swept() const noexcept { return swept_; }
 
     result<std::optional<draft>> find(std::string_view message_id) const;
     result<std::vector<draft>> list() const;
@@ -82,6 +85,7 @@ private:
     std::filesystem::path draft_dir(std::string_view message_id) const;
 
     std::filesystem::path dir_;
+    std::size_t swept_ = 0;
 };
 
 } // namespace kurer::engine::admin

@@ -1,5 +1,6 @@
 // /api/messages/in: the end system's queue, as the reference's NextMoveMessageInController:
-// list, peek (locks), pop (the decrypted ASiC-E, streamed) and DELETE (taken: LEVERT goes back).
+// list, peek (locks), pop (the decrypted ASiC-E, streamed) and DELETE (taken, only when locked:
+// LEVERT goes back).
 #include "internal.hpp"
 
 #include <kurer/dpo/sbd.hpp>
@@ -142,10 +143,16 @@ asio::awaitable<answer> pop(std::shared_ptr<state> st, exchange ex) {
     co_return answer::already_sent();
 }
 
+// DELETE: the end system has the message. As the reference (NextMoveMessageInService), only a
+// locked message can be taken: 400 MessageNotLockedException otherwise, 404 for an unknown one.
 asio::awaitable<answer> take(std::shared_ptr<state> st, exchange ex) {
     const auto id = ex.param("messageId");
     auto op = st->ctx.engine.take(id);
     auto taken = co_await std::move(op);
+    if (!taken && taken.error().code == errc::not_locked)
+        co_return answer::fail(400, std::string(exceptions) + "MessageNotLockedException",
+                               taken.error().message + " with GET /api/messages/in/peek?messageId=" + id +
+                                   ", then pop it");
     if (!taken)
         co_return answer::fail(to_api_error(taken.error()));
     auto v = st->ctx.engine.find_incoming_by_message_id(id);

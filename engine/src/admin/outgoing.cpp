@@ -569,7 +569,10 @@ asio::awaitable<answer> create_and_send(std::shared_ptr<state> st, exchange ex) 
         out.close();
         out.clear();
         out.open(s.path, std::ios::binary | std::ios::trunc);
-        if (!out)
+        std::error_code mode_ec;
+        fs::permissions(s.path, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace,
+                        mode_ec); // a document: the owner's only, whatever the process umask
+        if (!out || mode_ec)
             return make_error(make_error_code(boost::system::errc::io_error),
                               "cannot create " + s.path.string(), retry::yes);
         files.push_back(std::move(s));

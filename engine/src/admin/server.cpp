@@ -240,7 +240,8 @@ result<std::unique_ptr<admin_server>> admin_server::start(admin_context context,
     st->log("info", "admin socket listening",
             {{"socket", p->socket.string()},
              {"tcp", p->tcp ? p->tcp->address().to_string() + ":" + std::to_string(p->tcp->port()) : "off"},
-             {"drafts", std::to_string(*kept)}});
+             {"drafts", std::to_string(*kept)},
+             {"drafts_swept", std::to_string(st->drafts.swept())}});
     return std::unique_ptr<admin_server>(new admin_server(std::move(p)));
 }
 

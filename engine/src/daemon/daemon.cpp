@@ -15,6 +15,7 @@
 #include <optional>
 #include <pthread.h>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace kurer::daemon {
@@ -91,6 +92,10 @@ int run(std::span<char* const> args) {
         std::cerr << usage;
         return exit_config;
     }
+
+    // Everything kurer writes is the owner's only: the store's files (RocksDB's included, which
+    // it creates 0644 less the umask), packages, documents, sockets. Set before any thread exists.
+    ::umask(077);
 
     // Signals are taken by sigwait below, in this thread only: block them before any thread
     // exists so that every thread the engine starts inherits the mask.

@@ -54,4 +54,49 @@ BOOST_AUTO_TEST_CASE(durable_write_replaces_the_file_whole) {
     BOOST_TEST(too_big.error().message.find("more than the limit") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(private_directories_are_made_0700_and_loose_ones_tightened) {
+    namespace fs = std::filesystem;
+    kurer::testing::scratch_dir dir;
+    const auto deep = dir / "a" / "b" / "c";
+    BOOST_TEST_REQUIRE(kurer::make_private_directories(deep).has_value());
+    for (const auto& p : {dir / "a", dir / "a" / "b", deep})
+        BOOST_TEST((fs::status(p).permissions() == fs::perms::owner_all), p);
+    BOOST_TEST(kurer::make_private_directories(deep).has_value(), "an existing directory is fine");
+    kurer::write_file_durably(dir / "file", "x").value();
+    const auto not_dir = kurer::make_private_directories(dir / "file");
+    BOOST_TEST_REQUIRE(!not_dir.has_value());
+    BOOST_TEST(not_dir.error().message ==
+               "cannot create " + (dir / "file").string() + ": it exists and is not a directory");
+
+    BOOST_TEST(!kurer::tighten_directory(deep).value().has_value(), "private already: unchanged");
+    fs::permissions(deep, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                              fs::perms::others_exec);
+    BOOST_TEST(kurer::tighten_directory(deep).value().value_or(0) == 0751u);
+    BOOST_TEST((fs::status(deep).permissions() == fs::perms::owner_all));
+}
+
+BOOST_AUTO_TEST_CASE(a_secret_file_others_can_reach_is_refused_as_ssh_does) {
+    namespace fs = std::filesystem;
+    kurer::testing::scratch_dir dir;
+    const auto key = dir / "key.pem";
+    BOOST_TEST(kurer::check_private_file(key).has_value(), "a missing file is left to whoever reads it");
+    kurer::write_file_durably(key, "secret").value();
+    BOOST_TEST(kurer::check_private_file(key).has_value(), "write_file_durably makes it 0600");
+    const auto refused = [&](fs::perms mode, const std::string& says) {
+        fs::permissions(key, mode, fs::perm_options::replace);
+        const auto r = kurer::check_private_file(key);
+        BOOST_TEST_REQUIRE(!r.has_value());
+        BOOST_TEST(r.error().message == key.string() + says);
+    };
+    const auto rw = fs::perms::owner_read | fs::perms::owner_write;
+    refused(rw | fs::perms::group_read | fs::perms::others_read,
+            " is readable by others (mode 0644); chmod 600 it");
+    refused(rw | fs::perms::others_read, " is readable by others (mode 0604); chmod 600 it");
+    refused(rw | fs::perms::group_write, " is writable by others (mode 0620); chmod 600 it");
+    fs::permissions(key, fs::perms::owner_read, fs::perm_options::replace);
+    BOOST_TEST(kurer::check_private_file(key).has_value(), "0400 is fine");
+    BOOST_TEST(kurer::format_mode(0755) == "0755");
+    BOOST_TEST(kurer::format_mode(04700) == "4700");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -43,7 +43,7 @@ enum class signature_digest { sha256, sha1 };
 struct admin_tcp_settings {
     std::string address{"127.0.0.1"}; // loopback only
     std::uint16_t port = 0;
-    std::filesystem::path token_file; // holds the bearer token clients must send
+    std::filesystem::path token_file; // holds the bearer token clients must send (mode 0600, >= 16 chars)
     std::size_t max_connections = 64; // this listener's own limit
 };
 
@@ -130,7 +130,10 @@ struct daemon_config {
 };
 
 // Parses a config document; relative paths are resolved against `base_dir`. Secrets named by
-// file (system_password_file) are read here, so a missing file is reported as that field.
+// file (system_password_file, admin_tcp.token_file) are read here, so a missing file or a token
+// shorter than 16 characters is reported as that field. Files holding secrets (those two and
+// private_key) must be the owner's only: one its group or others may read or write is refused
+// ("... is readable by others (mode 0644); chmod 600 it"), as ssh refuses such a key.
 result<daemon_config> parse_config(std::string_view json, const std::filesystem::path& base_dir);
 
 // Reads and parses a config file (at most 1 MiB).

@@ -15,10 +15,12 @@
 // package that cannot be read is Rejected (FEIL) with the reason in the history.
 //
 // Routed, Duplicate, Rejected and Expired still confirm the download at the broker if that was
-// not done yet (snapshot.confirm_done), then finish. A lock expires (lock_expired, the engine's
-// timer) back to Queued. The deadline passing before the end system took the message ends it in
-// Expired (removed from the queue, LEVETID_UTLOPT). MOTTATT and LEVERT are submitted as their own
-// durable outgoing status messages in the same write as the transition (status_submitted).
+// not done yet (snapshot.confirm_done), then finish. Only a Locked message can be taken (as the
+// reference, which refuses a DELETE without a lock): `taken` in Queued is rejected. A lock
+// expires (lock_expired, the engine's timer) back to Queued. The deadline passing before the end
+// system took the message ends it in Expired (removed from the queue, LEVETID_UTLOPT). MOTTATT
+// and LEVERT are submitted as their own durable outgoing status messages in the same write as
+// the transition (status_submitted).
 #pragma once
 
 #include <kurer/statemachine/outcome.hpp>

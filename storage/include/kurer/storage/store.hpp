@@ -29,6 +29,12 @@ struct store_options {
     committer_options commit;
 };
 
+// A directory of the store that open() found open to its group or others and made private.
+struct tightened_directory {
+    std::filesystem::path path;
+    unsigned mode_before = 0;
+};
+
 // Every message recovery must resume, read from the live index only.
 struct recovered {
     std::vector<outgoing_record> outgoing;
@@ -89,6 +95,10 @@ public:
     void remove_outgoing_files(const outgoing_record& r) const noexcept;
     void remove_incoming_files(const incoming_record& r) const noexcept;
 
+    // The store's directories (data_dir, db, packages, documents) are created 0700; those that
+    // existed with permissions for the group or others were tightened by open(), listed here.
+    const std::vector<tightened_directory>& tightened() const noexcept { return tightened_; }
+
     database& db() noexcept { return *db_; }
 
 private:
@@ -97,10 +107,13 @@ private:
     std::filesystem::path dir_;
     std::unique_ptr<database> db_;
     std::unique_ptr<committer> committer_;
+    std::vector<tightened_directory> tightened_;
 };
 
 // A name safe as one path component: letters, digits, '-', '_' and '.' pass, anything else is
 // %-escaped, and a leading '.' is escaped too (no hidden files, no "..").
 std::string safe_file_name(std::string_view id);
+// The id safe_file_name made `name` from, or std::nullopt when it cannot have made it.
+std::optional<std::string> id_of_file_name(std::string_view name);
 
 } // namespace kurer::storage
