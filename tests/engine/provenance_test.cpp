@@ -93,8 +93,8 @@ bool confirmed_at_broker(const std::filesystem::path& broker, const std::string&
 BOOST_AUTO_TEST_SUITE(provenance)
 
 BOOST_AUTO_TEST_CASE(a_package_uploaded_by_one_organisation_naming_another_is_rejected_and_counted) {
+    metrics m; // outlives the engines: a transition callback may still run while they stop
     two_engines e;
-    metrics m;
     runner_metrics counted(*e.b, m);
     const auto claimed = message(kurer::random_uuid(), org_c, org_b);
     const auto ref = upload_as(e.dir / "broker", org_d, org_b, fake_package(e.dir / "made", claimed));

@@ -5,6 +5,7 @@
 #include <kurer/dpo/asic.hpp>
 #include <kurer/dpo/package.hpp>
 #include <kurer/dpo/sbd.hpp>
+#include <kurer/dpo/trust.hpp>
 #include <kurer/engine/cli.hpp>
 
 #include <iostream>
@@ -19,7 +20,7 @@ constexpr std::string_view usage =
     R"(usage: kurer-pack pack --sender 0192:ORG --receiver 0192:ORG --receiver-cert PEM --cert PEM --key PEM
                   [--process URN] [--altinn2] [--senders-reference REF] [--signature-digest sha256|sha1]
                   --out sbd.zip arkivmelding.xml [FILE ...]
-       kurer-pack open --cert PEM --key PEM --out DIR sbd.zip
+       kurer-pack open --cert PEM --key PEM [--trust CA_PEM] --out DIR sbd.zip
        kurer-pack --version | --help
 
 pack  builds sbd.zip: an arkivmelding SBD (fresh messageId and conversationId, 24 h deadline),
@@ -27,7 +28,9 @@ pack  builds sbd.zip: an arkivmelding SBD (fresh messageId and conversationId, 2
       encrypted for --receiver-cert. --altinn2 adds the broker's manifest.xml and recipients.xml.
 open  reads sbd.zip, decrypts the ASiC-E with --cert/--key, verifies it and writes
       DIR/sbd.json, DIR/asic.zip (the decrypted ASiC-E) and DIR/documents/. Prints the SBD and a
-      verification report; exits non-zero with the reason on any failure.
+      verification report; exits non-zero with the reason on any failure. With --trust (the
+      enterprise CAs, as kurer.json's enterprise_ca_bundle) it also decides, as a receiving
+      engine does, whether the signer is trusted now and is the SBD's sender.
 )";
 
 struct arguments {
@@ -158,7 +161,7 @@ int pack_command(int argc, char** argv) {
 }
 
 int open_command(int argc, char** argv) {
-    auto args = parse(argc, argv, {"--cert", "--key", "--out"}, {});
+    auto args = parse(argc, argv, {"--cert", "--key", "--out", "--trust"}, {});
     if (!args)
         return 2;
     const auto cert = require(*args, "--cert");
@@ -242,6 +245,24 @@ int open_command(int argc, char** argv) {
         return 1;
     }
     std::cout << "problems: none\n";
+    if (const auto trust = args->get("--trust")) {
+        auto anchors = kurer::dpo::trust_anchors::load(*trust);
+        if (!anchors)
+            return fail(anchors.error());
+        const auto now =
+            std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now());
+        auto signer = kurer::dpo::verify_received(opened->document, asic_path, *anchors, now);
+        if (!signer) {
+            std::cout << "sender: NOT VERIFIED: " << signer.error().message << "\n";
+            std::cerr << "kurer-pack: a receiving engine would reject this package: "
+                      << signer.error().message << "\n";
+            return 1;
+        }
+        std::cout << "sender: verified: " << signer->organization_number << ", signed by "
+                  << signer->describe() << "\n";
+    } else {
+        std::cout << "sender: not checked (give --trust with the enterprise CAs)\n";
+    }
     auto files = kurer::dpo::extract_documents(asic_path, dir / "documents");
     if (!files)
         return fail(files.error());

@@ -80,6 +80,31 @@ BOOST_AUTO_TEST_CASE(packs_and_opens_a_message) {
     BOOST_TEST(std::filesystem::exists(s.dir / "inn" / "sbd.json"));
 }
 
+BOOST_AUTO_TEST_CASE(with_the_enterprise_cas_open_decides_whether_the_sender_is_believed) {
+    setup s;
+    BOOST_TEST_REQUIRE(s.pack(s.dir / "sbd.zip").exit_code == 0);
+    auto open_trusting = [&](const std::filesystem::path& ca, const std::string& out) {
+        return s.kurer_pack({"open", "--cert", s.receiver.cert.string(), "--key", s.receiver.key.string(),
+                             "--trust", ca.string(), "--out", (s.dir / out).string(),
+                             (s.dir / "sbd.zip").string()});
+    };
+    const auto trusted = open_trusting(s.pki.ca_cert(), "trusted");
+    BOOST_TEST_REQUIRE(trusted.exit_code == 0, trusted.out << trusted.err);
+    BOOST_TEST(trusted.out.find("sender: verified: 910077473, signed by") != std::string::npos, trusted.out);
+
+    // Another CA's bundle: the same package is one a receiving engine would reject.
+    t::test_pki other(s.dir / "other-pki");
+    const auto untrusted = open_trusting(other.ca_cert(), "untrusted");
+    BOOST_TEST(untrusted.exit_code == 1);
+    BOOST_TEST(untrusted.out.find("sender: NOT VERIFIED") != std::string::npos, untrusted.out);
+    BOOST_TEST(untrusted.err.find("would reject") != std::string::npos, untrusted.err);
+    BOOST_TEST(untrusted.err.find("does not chain to a trusted enterprise CA") != std::string::npos,
+               untrusted.err);
+
+    const auto unchecked = s.open(s.receiver, s.dir / "sbd.zip", s.dir / "unchecked");
+    BOOST_TEST(unchecked.out.find("sender: not checked") != std::string::npos, unchecked.out);
+}
+
 BOOST_AUTO_TEST_CASE(altinn2_mode_and_sha1_signatures) {
     setup s;
     const auto packed =
