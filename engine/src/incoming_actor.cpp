@@ -357,6 +357,10 @@ asio::awaitable<void> incoming_actor::open_package() {
         }
     };
 
+    // What vouches for the sender, for the history.
+    const auto vouched = p.signer.empty() ? "unsigned, uploaded by " + record.listed_sender
+                                          : "signature of " + p.signer_organization + " verified";
+
     // Receipts for our own messages are handed to their machines first; if that cannot be
     // recorded the open is repeated later, and a repeated receipt is a harmless duplicate.
     std::string detail;
@@ -377,6 +381,7 @@ asio::awaitable<void> incoming_actor::open_package() {
             detail = "status '" + p.status + "' is not one this engine acts on";
         }
         storage::kill_point("after.open_package");
+        detail += "; " + vouched;
         auto applied = co_await apply(ev::opened{true, false, false}, detail, fill);
         record_outcome(applied);
         co_return;
@@ -411,12 +416,38 @@ asio::awaitable<void> incoming_actor::open_package() {
             co_return;
         }
         duplicate = owner->has_value() && **owner != id;
-        if (duplicate)
+        if (duplicate) {
+            // A repeat comes from the same sender; another organisation's package with that
+            // messageId is not a copy, and must neither be dropped silently nor replace the first.
+            auto first = rt.store->find_incoming(**owner);
+            if (!first || !*first) {
+                {
+                    std::lock_guard lock(rt.claims_mutex);
+                    rt.claimed_message_ids.erase(p.message_id);
+                }
+                auto why = first ? make_error(errc::not_found, "broker file " + **owner + " is gone")
+                                 : first.error();
+                co_await fail(sm::action::open_package, std::move(why));
+                co_return;
+            }
+            if ((*first)->sender != p.sender) {
+                {
+                    std::lock_guard lock(rt.claims_mutex);
+                    rt.claimed_message_ids.erase(p.message_id);
+                }
+                auto why = "messageId " + p.message_id + " already belongs to a message from " +
+                           (*first)->sender + " (broker file " + **owner + "); " + p.sender +
+                           " cannot send one with it";
+                co_await reject(rejection::message_id_taken, std::move(why));
+                co_return;
+            }
             detail = (detail.empty() ? "" : detail + "; ") + "messageId already received in broker file " +
                      **owner;
+        }
     }
     const bool expired = p.deadline && *p.deadline <= now_ms();
     storage::kill_point("after.open_package");
+    detail = (detail.empty() ? "" : detail + "; ") + vouched;
     auto applied = co_await apply(ev::opened{false, duplicate, expired}, detail, fill);
     if (claimed) {
         std::lock_guard lock(rt.claims_mutex);

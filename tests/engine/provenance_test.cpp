@@ -173,4 +173,34 @@ BOOST_AUTO_TEST_CASE(the_genuine_package_still_arrives_after_a_refused_twin_with
     BOOST_TEST(incoming(*e.b, genuine)->signer == "fake signature of " + std::string(org_c));
 }
 
+BOOST_AUTO_TEST_CASE(another_senders_message_with_a_taken_message_id_is_refused_not_a_duplicate) {
+    two_engines e;
+    const auto id = kurer::random_uuid();
+    const auto first =
+        upload_as(e.dir / "broker", org_c, org_b, fake_package(e.dir / "made", message(id, org_c, org_b)));
+    BOOST_TEST_REQUIRE(e.b_seen.wait([&] {
+        auto rec = incoming(*e.b, first);
+        return rec && rec->machine.state == sm::incoming_state::queued;
+    }));
+    // D, signing and uploading as itself, reuses C's messageId.
+    const auto other =
+        upload_as(e.dir / "broker", org_d, org_b, fake_package(e.dir / "made", message(id, org_d, org_b)));
+    BOOST_TEST_REQUIRE(e.b_seen.wait([&] { return rejected_and_confirmed(*e.b, other); }));
+    const auto rec = *incoming(*e.b, other);
+    BOOST_TEST(rec.rejection == "message_id_taken");
+    BOOST_TEST(rec.last_error.find(std::string("belongs to a message from ") + org_c) != std::string::npos,
+               rec.last_error);
+    // C's own repeat is an ordinary duplicate.
+    const auto again =
+        upload_as(e.dir / "broker", org_c, org_b, fake_package(e.dir / "made", message(id, org_c, org_b)));
+    BOOST_TEST_REQUIRE(e.b_seen.wait([&] {
+        auto r = incoming(*e.b, again);
+        return r && r->machine.state == sm::incoming_state::duplicate;
+    }));
+    const auto inbox = e.b->list_inbox().value();
+    BOOST_TEST_REQUIRE(inbox.size() == 1u);
+    BOOST_TEST(inbox[0].reference == first);
+    BOOST_TEST(inbox[0].sender == org_c);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -116,6 +116,7 @@ inline constexpr std::string_view not_for_us = "not_for_us"; // encrypted for so
 inline constexpr std::string_view tampered = "tampered";     // a digest, the manifest or the signature
 inline constexpr std::string_view untrusted_signer = "untrusted_signer"; // no trusted chain, expired, ...
 inline constexpr std::string_view wrong_sender = "wrong_sender"; // signed, uploaded or answered by another
+inline constexpr std::string_view message_id_taken = "message_id_taken"; // another sender's message has it
 } // namespace rejection
 
 class packer_port {
