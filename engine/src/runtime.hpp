@@ -160,9 +160,6 @@ struct outgoing_actor : actor_base {
                                                outgoing_mutation mutate);
     asio::awaitable<void> perform(sm::action a);
     asio::awaitable<void> fail(sm::action a, error e);
-    // Refuses the package for good (Rejected: confirmed at the broker, never queued, no receipts):
-    // logged, recorded with `reason` (a rejection:: code) and `why`, counted.
-    asio::awaitable<void> reject(std::string_view reason, std::string why);
     void ensure_running();
     bool try_retire();
 };
