@@ -1,5 +1,5 @@
 // The runner's public face: opening, recovery, shutdown, and the operations later layers call.
-#include "runtime.hpp"
+#include "driver.hpp"
 
 #include <kurer/core/files.hpp>
 #include <kurer/core/uuid.hpp>
@@ -200,6 +200,10 @@ runtime::runtime(runner_config c, engine::ports p)
     , pool(std::max(1u, config.worker_threads))
     , slots(config.max_in_flight) {}
 
+std::string status_message_id(std::string_view message_id, sm::eformidling_status status) {
+    return std::string(message_id) + (status == sm::eformidling_status::mottatt ? ".mottatt" : ".levert");
+}
+
 runner::runner(std::unique_ptr<impl> p)
     : impl_(std::move(p)) {}
 
@@ -394,7 +398,6 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
     r.id = id;
     r.message_id = id;
     r.conversation_id = request.conversation_id.empty() ? random_uuid() : request.conversation_id;
-    r.machine.recorded.insert(sm::eformidling_status::opprettet);
     r.sender = rt.config.organization;
     r.receiver = request.receiver;
     r.process = request.process;
@@ -403,7 +406,6 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
     r.message_channel = rt.config.message_channel;
     r.created = now;
     r.updated = now;
-    r.deadline = deadline;
     r.content_digest = *digest;
     r.business_message = request.business_message;
 
@@ -463,16 +465,10 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
     r.documents = std::move(*documents);
     storage::kill_point("after.store_documents");
 
-    storage::history_entry entry{r.history_size++,
-                                 now,
-                                 static_cast<std::uint8_t>(r.machine.state),
-                                 static_cast<std::uint8_t>(r.machine.state),
-                                 "submitted",
-                                 0,
-                                 "to " + r.receiver + ", deadline " + format_time(deadline),
-                                 {{sm::eformidling_status::opprettet, false}}};
     storage::write_batch batch;
-    storage::store::stage(batch, nullptr, r, &entry);
+    const auto first = sm::create_outgoing(sm::outgoing_kind::message, deadline, rt.context());
+    auto entry = rt.stage_new<outgoing_traits>(batch, r, first,
+                                               "to " + r.receiver + ", deadline " + format_time(deadline));
     unless_committed.keep = true;
     auto committed = co_await rt.store->commit(std::move(batch), asio::use_awaitable);
     if (!committed) {
@@ -480,11 +476,7 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
                {{"id", id}, {"error", committed.error().describe()}});
         co_return committed.error();
     }
-    ++rt.transitions;
-    rt.notify({storage::record_kind::outgoing, id, id, entry.seq, entry.from, entry.to, entry.event, 0,
-               entry.detail, entry.statuses, now});
-    if (auto actor = rt.outgoing_actor_for(id))
-        asio::post((*actor)->strand, [a = *actor] { a->ensure_running(); });
+    rt.launch<outgoing_traits>(std::move(r), entry);
     co_return submit_result{id, true, sm::outgoing_state::created};
 }
 
@@ -603,8 +595,8 @@ asio::awaitable<result<void>> runner::retry(std::string id) {
                                                       "; send it again as a new message");
     std::string why = "retry requested";
     auto target = id;
-    auto v = co_await rt.deliver(std::move(target), sm::out_event::retry_requested{}, std::move(why),
-                                 outgoing_mutation());
+    auto v = co_await rt.deliver<outgoing_traits>(std::move(target), sm::out_event::retry_requested{},
+                                                  std::move(why));
     if (!v)
         co_return v.error();
     if (*v != sm::verdict::accepted)
@@ -645,14 +637,9 @@ asio::awaitable<result<std::optional<inbox_message>>> runner::peek(peek_filter f
             co_return scanned.error();
         if (!candidate)
             co_return std::optional<inbox_message>();
-        const auto lock_until = now_ms() + rt.config.lock_timeout;
         auto reference = candidate->reference;
-        auto detail = "locked until " + format_time(lock_until);
-        incoming_mutation lock_it = [lock_until](storage::incoming_record& r) {
-            r.lock_until = lock_until;
-        };
-        auto v = co_await rt.deliver(std::move(reference), sm::in_event::peeked{}, std::move(detail),
-                                     std::move(lock_it));
+        auto v =
+            co_await rt.deliver<incoming_traits>(std::move(reference), sm::in_event::peeked{}, std::string());
         {
             std::lock_guard lock(rt.claims_mutex);
             rt.peeking.erase(candidate->reference);
@@ -699,11 +686,8 @@ asio::awaitable<result<void>> runner::take(std::string message_id) {
         co_return make_error(errc::not_found, "no incoming message " + message_id);
     auto target = **reference;
     std::string detail = "taken by the end system";
-    incoming_mutation unlock = [](storage::incoming_record& r) {
-        r.lock_until.reset();
-    };
     auto v =
-        co_await rt.deliver(std::move(target), sm::in_event::taken{}, std::move(detail), std::move(unlock));
+        co_await rt.deliver<incoming_traits>(std::move(target), sm::in_event::taken{}, std::move(detail));
     if (!v)
         co_return v.error();
     if (*v == sm::verdict::rejected) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <kurer/engine/runner.hpp>
+#include <kurer/statemachine/schedule.hpp>
 #include <kurer/storage/store.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -133,63 +134,102 @@ struct actor_base : std::enable_shared_from_this<actor_base> {
     void drop_ticket();
 };
 
-using outgoing_mutation = std::function<void(storage::outgoing_record&)>;
-using incoming_mutation = std::function<void(storage::incoming_record&)>;
+struct runtime;
+template <class Traits>
+struct actor;
 
-struct outgoing_envelope {
-    sm::outgoing_event event;
-    std::string detail;
-    std::function<void(storage::outgoing_record&)> mutate;
-    unique_function<void(result<sm::verdict>)> done;
+// The outgoing direction as the driver (driver.hpp) sees it.
+struct outgoing_traits {
+    using record = storage::outgoing_record;
+    using snapshot = sm::outgoing_snapshot;
+    using event = sm::outgoing_event;
+    static constexpr storage::record_kind kind = storage::record_kind::outgoing;
+    static constexpr std::string_view name = "outgoing";
+    static constexpr std::string_view id_key = "id"; // in log lines
+
+    static const std::string& id(const record& r) noexcept { return r.id; }
+    static sm::control control_of(const record& r);
+    static void set_control(record& r, const sm::control& c);
+    static event retryable_failure() { return sm::out_event::retryable_failure{}; }
+    static event permanent_failure() { return sm::out_event::permanent_failure{}; }
+    static sm::step<event> next_step(const runtime& rt, const record& r, const sm::control& c,
+                                     time_point now);
+    static result<std::optional<record>> load(const storage::store& s, const std::string& id);
+    // The side effect of an action, its result applied as the next event.
+    static asio::awaitable<void> perform(actor<outgoing_traits>& a, sm::action act);
+    // The files of a message that just finished.
+    static void finished(runtime& rt, const record& r);
+    static std::string rejection_of(const record&, const storage::history_entry&) { return {}; }
 };
 
-struct incoming_envelope {
-    sm::incoming_event event;
-    std::string detail;
-    std::function<void(storage::incoming_record&)> mutate;
-    unique_function<void(result<sm::verdict>)> done;
+// The incoming direction: one broker file.
+struct incoming_traits {
+    using record = storage::incoming_record;
+    using snapshot = sm::incoming_snapshot;
+    using event = sm::incoming_event;
+    static constexpr storage::record_kind kind = storage::record_kind::incoming;
+    static constexpr std::string_view name = "incoming";
+    static constexpr std::string_view id_key = "reference";
+
+    static const std::string& id(const record& r) noexcept { return r.reference; }
+    static sm::control control_of(const record& r);
+    static void set_control(record& r, const sm::control& c);
+    static event retryable_failure() { return sm::in_event::retryable_failure{}; }
+    static event permanent_failure() { return sm::in_event::permanent_failure{}; }
+    static sm::step<event> next_step(const runtime& rt, const record& r, const sm::control& c,
+                                     time_point now);
+    static result<std::optional<record>> load(const storage::store& s, const std::string& id);
+    static asio::awaitable<void> perform(actor<incoming_traits>& a, sm::action act);
+    static void finished(runtime& rt, const record& r);
+    // A package refused by this transition: why, for the metrics.
+    static std::string rejection_of(const record& r, const storage::history_entry& e);
 };
 
-struct outgoing_actor : actor_base {
-    outgoing_actor(runtime& rt, storage::outgoing_record r);
-    storage::outgoing_record record;
-    std::deque<outgoing_envelope> inbox;
+// One message in memory, run by the driver (driver.hpp). Every member is touched only on the
+// strand.
+template <class Traits>
+struct actor final : actor_base {
+    using record_type = typename Traits::record;
+    using event_type = typename Traits::event;
+    using mutation = std::function<void(record_type&)>;
+    struct envelope {
+        event_type event;
+        std::string detail;
+        mutation mutate;
+        unique_function<void(result<sm::verdict>)> done;
+    };
 
-    static asio::awaitable<void> run(std::shared_ptr<outgoing_actor> self);
-    asio::awaitable<result<sm::verdict>> apply(sm::outgoing_event event, std::string detail,
-                                               outgoing_mutation mutate);
-    asio::awaitable<void> perform(sm::action a);
-    asio::awaitable<void> fail(sm::action a, error e);
-    void ensure_running();
-    bool try_retire();
-};
+    actor(runtime& r, record_type rec)
+        : actor_base(r, Traits::id(rec))
+        , record(std::move(rec)) {}
 
-struct incoming_actor : actor_base {
-    incoming_actor(runtime& rt, storage::incoming_record r);
-    storage::incoming_record record;
-    std::deque<incoming_envelope> inbox;
+    record_type record;
+    std::deque<envelope> inbox; // outside events, applied in order before the next step
 
-    static asio::awaitable<void> run(std::shared_ptr<incoming_actor> self);
-    // `extra` (optional) holds more writes to commit atomically with the transition.
-    asio::awaitable<result<sm::verdict>> apply(sm::incoming_event event, std::string detail,
-                                               incoming_mutation mutate,
+    // The record's control facts with the backoff kept in memory.
+    sm::control control() const;
+    static asio::awaitable<void> run(std::shared_ptr<actor> self);
+    // The machine decides; an accepted transition is staged (with `extra`, more writes to commit
+    // atomically with it) and committed before memory changes. `mutate` carries an action's
+    // result into the record.
+    asio::awaitable<result<sm::verdict>> apply(event_type event, std::string detail, mutation mutate,
                                                storage::write_batch* extra = nullptr);
-    void record_outcome(const result<sm::verdict>& applied);
-    asio::awaitable<void> perform(sm::action a);
-    asio::awaitable<void> open_package();
-    asio::awaitable<void> submit_status(sm::eformidling_status status);
-    // Hands a receipt to the outgoing message it is about; the history detail, or nullopt when it
-    // could not be recorded (the open is then repeated after a backoff).
-    // Refuses (rejects the package) a receipt from another organisation than the message went to.
-    asio::awaitable<std::optional<std::string>> route_receipt(std::string target, sm::outgoing_event e,
-                                                              std::string what, const opened_package& p);
+    // A failed action: retryable (the same action after a backoff) or permanent.
     asio::awaitable<void> fail(sm::action a, error e);
-    // Refuses the package for good (Rejected: confirmed at the broker, never queued, no receipts):
-    // logged, recorded with `reason` (a rejection:: code) and `why`, counted.
-    asio::awaitable<void> reject(std::string_view reason, std::string why);
+    // After an action whose result could not be recorded: try again after a backoff.
+    void record_outcome(const result<sm::verdict>& applied);
     void ensure_running();
     bool try_retire();
 };
+
+using outgoing_actor = actor<outgoing_traits>;
+using incoming_actor = actor<incoming_traits>;
+using outgoing_mutation = outgoing_actor::mutation;
+using incoming_mutation = incoming_actor::mutation;
+
+// The history's words for a timer event.
+std::string timer_detail(const sm::outgoing_event& e, const sm::control& c);
+std::string timer_detail(const sm::incoming_event& e, const sm::control& c);
 
 struct runtime {
     runtime(runner_config c, ports p);
@@ -215,6 +255,13 @@ struct runtime {
     mutable std::mutex actors_mutex;
     std::unordered_map<std::string, std::shared_ptr<outgoing_actor>> outgoing;
     std::unordered_map<std::string, std::shared_ptr<incoming_actor>> incoming;
+    template <class Traits>
+    auto& actors() {
+        if constexpr (std::is_same_v<Traits, outgoing_traits>)
+            return outgoing;
+        else
+            return incoming;
+    }
 
     // Coroutines alive (actors, poller): shutdown waits for them.
     std::mutex alive_mutex;
@@ -243,23 +290,33 @@ struct runtime {
     void log(log_level level, std::string_view message,
              std::initializer_list<std::pair<std::string_view, std::string_view>> fields = {});
     std::chrono::milliseconds backoff(std::uint32_t failures);
+    // What a decision needs: the time, the retry policy, a random jitter, the lock timeout.
+    sm::context context();
     void notify(const transition_event& e);
-
-    void spawn_outgoing(std::shared_ptr<outgoing_actor> a);
-    void spawn_incoming(std::shared_ptr<incoming_actor> a);
     void coroutine_started();
     void coroutine_finished(std::string_view what, std::exception_ptr e);
 
-    // The actor for an id, loaded from the store if it is not in memory (nullptr: no such message).
-    result<std::shared_ptr<outgoing_actor>> outgoing_actor_for(const std::string& id);
-    result<std::shared_ptr<incoming_actor>> incoming_actor_for(const std::string& reference);
-
+    // ---- the driver's generic parts (driver.hpp)
+    template <class Traits>
+    void spawn(std::shared_ptr<actor<Traits>> a);
+    // The actor for an id, loaded from the store if it is not in memory.
+    template <class Traits>
+    result<std::shared_ptr<actor<Traits>>> actor_for(const std::string& id);
     // Hands an event to a message's actor and waits until it is applied (and durable if accepted).
-    asio::awaitable<result<sm::verdict>> deliver(std::string id, sm::outgoing_event event, std::string detail,
-                                                 std::function<void(storage::outgoing_record&)> mutate = {});
-    asio::awaitable<result<sm::verdict>> deliver(std::string reference, sm::incoming_event event,
+    template <class Traits>
+    asio::awaitable<result<sm::verdict>> deliver(std::string id, typename Traits::event event,
                                                  std::string detail,
-                                                 std::function<void(storage::incoming_record&)> mutate = {});
+                                                 std::function<void(typename Traits::record&)> mutate = {});
+    // A new record as its machine's first transition: staged into `batch` (with its history entry,
+    // returned); after the batch is committed, launch() announces it and starts its actor.
+    template <class Traits>
+    storage::history_entry stage_new(storage::write_batch& batch, typename Traits::record& r,
+                                     const sm::transition<typename Traits::snapshot>& t, std::string detail);
+    template <class Traits>
+    void launch(typename Traits::record r, const storage::history_entry& first);
+    // Counts a durable transition and tells the subscribers.
+    template <class Traits>
+    void announce(const typename Traits::record& r, const storage::history_entry& e);
 
     // Runs blocking work on the worker pool and resumes the caller on its own executor.
     template <class F>

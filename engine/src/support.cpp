@@ -77,16 +77,6 @@ std::string format_time(time_point t) {
     return std::string(buf, n) + tail;
 }
 
-std::chrono::milliseconds backoff_delay(const retry_policy& policy, std::uint32_t failures,
-                                        double unit) noexcept {
-    const double base = static_cast<double>(policy.initial.count()) *
-                        std::pow(policy.multiplier, static_cast<double>(failures == 0 ? 0 : failures - 1));
-    const double capped = std::min(base, static_cast<double>(policy.max.count()));
-    const double jitter = std::clamp(policy.jitter, 0.0, 1.0);
-    const double scaled = capped * (1.0 - jitter + 2.0 * jitter * std::clamp(unit, 0.0, 1.0));
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::max(0.0, scaled)));
-}
-
 log_sink stderr_log(log_level minimum) {
     return [minimum](log_level level, std::string_view line) {
         if (level < minimum)
@@ -240,6 +230,34 @@ std::chrono::milliseconds runtime::backoff(std::uint32_t failures) {
         unit = std::uniform_real_distribution<double>(0.0, 1.0)(random);
     }
     return backoff_delay(config.retry, failures, unit);
+}
+
+sm::context runtime::context() {
+    sm::context c;
+    c.now = now_ms();
+    c.retry = config.retry;
+    c.lock_timeout = config.lock_timeout;
+    std::lock_guard lock(random_mutex);
+    c.unit = std::uniform_real_distribution<double>(0.0, 1.0)(random);
+    return c;
+}
+
+std::string join_detail(std::string_view a, std::string_view b) {
+    if (a.empty())
+        return std::string(b);
+    if (b.empty())
+        return std::string(a);
+    return std::string(a) + "; " + std::string(b);
+}
+
+std::string timer_detail(const sm::outgoing_event&, const sm::control& c) {
+    return c.deadline ? "the deadline " + format_time(*c.deadline) + " passed" : "the deadline passed";
+}
+
+std::string timer_detail(const sm::incoming_event& e, const sm::control& c) {
+    if (std::holds_alternative<sm::in_event::lock_expired>(e))
+        return "the end system's lock expired";
+    return c.deadline ? "the deadline " + format_time(*c.deadline) + " passed" : "the deadline passed";
 }
 
 void runtime::notify(const transition_event& e) {

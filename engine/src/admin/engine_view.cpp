@@ -216,8 +216,9 @@ asio::awaitable<answer> message(std::shared_ptr<state> st, exchange ex) {
         auto out = incoming_json(**i, true);
         // The MOTTATT and LEVERT this engine sends back for it.
         json::array receipts;
-        for (const auto* suffix : {".mottatt", ".levert"})
-            if (auto s = st->ctx.engine.find_outgoing((*i)->record.message_id + suffix); s && *s)
+        for (const auto status : {sm::eformidling_status::mottatt, sm::eformidling_status::levert})
+            if (auto s = st->ctx.engine.find_outgoing(status_message_id((*i)->record.message_id, status));
+                s && *s)
                 receipts.push_back(outgoing_json(**s, false));
         out["receipts"] = std::move(receipts);
         return std::optional<json::object>(std::move(out));

@@ -2,6 +2,7 @@
 // JSON config (docs/configuration.md) maps onto these fields.
 #pragma once
 
+#include <kurer/statemachine/schedule.hpp>
 #include <kurer/storage/store.hpp>
 
 #include <chrono>
@@ -17,17 +18,9 @@ namespace kurer::engine {
 
 using namespace std::chrono_literals;
 
-struct retry_policy {
-    std::chrono::milliseconds initial{1000};
-    std::chrono::milliseconds max{600000};
-    double multiplier = 2.0;
-    double jitter = 0.2; // each delay is scaled by a random factor in [1 - jitter, 1 + jitter]
-};
-
-// The pause before the next attempt after `failures` (>= 1) failed ones: initial * multiplier^(failures-1),
-// capped at max, scaled by jitter; `unit` is a random number in [0, 1).
-std::chrono::milliseconds backoff_delay(const retry_policy& policy, std::uint32_t failures,
-                                        double unit) noexcept;
+// Retries back off exponentially with jitter: the rule is the machines' (statemachine/schedule.hpp).
+using statemachine::backoff_delay;
+using statemachine::retry_policy;
 
 enum class log_level { debug, info, warning, error };
 std::string_view to_string(log_level l) noexcept; // "debug", "info", "warning", "error"

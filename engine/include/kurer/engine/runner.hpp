@@ -120,6 +120,9 @@ struct runner_stats {
     storage::committer_stats commits;
 };
 
+// The id of the outgoing status message (MOTTATT or LEVERT) that answers an incoming message.
+std::string status_message_id(std::string_view message_id, statemachine::eformidling_status status);
+
 class runner {
 public:
     // Opens the store in config.data_dir; nothing runs until start().
