@@ -1,5 +1,4 @@
-// Boost.Asio, its SSL support and Boost.Beast compiled once for the whole project
-// (BOOST_ASIO_SEPARATE_COMPILATION / BOOST_BEAST_SEPARATE_COMPILATION, see cmake/Dependencies.cmake).
+// Boost.Asio compiled once for the whole project (BOOST_ASIO_SEPARATE_COMPILATION, see
+// adapters/core/asio/CMakeLists.txt). Its TLS part and Boost.Beast are compiled in kurer::http
+// (adapters/http/src/beast_impl.cpp), which alone needs OpenSSL.
 #include <boost/asio/impl/src.hpp>
-#include <boost/asio/ssl/impl/src.hpp>
-#include <boost/beast/src.hpp>
