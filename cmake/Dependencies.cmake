@@ -10,12 +10,3 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LibZip REQUIRED IMPORTED_TARGET libzip>=1.7)
 pkg_check_modules(Botan REQUIRED IMPORTED_TARGET botan-2>=2.19)
 pkg_check_modules(XercesC REQUIRED IMPORTED_TARGET xerces-c>=3.2)
-
-# Boost.Asio and Boost.Beast are compiled once (adapters/http holds the translation
-# unit); every target that uses them gets these definitions through kurer::asio.
-add_library(kurer_asio_config INTERFACE)
-target_compile_definitions(kurer_asio_config INTERFACE
-  BOOST_ASIO_SEPARATE_COMPILATION
-  BOOST_BEAST_SEPARATE_COMPILATION
-  BOOST_ASIO_NO_DEPRECATED)
-target_link_libraries(kurer_asio_config INTERFACE Boost::headers Threads::Threads OpenSSL::SSL OpenSSL::Crypto)

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 
 namespace kurer::engine {
-// The runner's digest helper (engine/src/digest.cpp): the fake payload names documents by it.
+// The runner's digest helper (engine/runner/src/digest.cpp): the fake payload names documents by it.
 std::string sha256_hex(std::string_view bytes);
 } // namespace kurer::engine
 

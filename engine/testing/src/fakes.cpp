@@ -10,14 +10,14 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
-#include <botan/hash.h>
-#include <botan/hex.h>
+#include <openssl/evp.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 #include <unistd.h>
 
 namespace kurer::engine::testing {
@@ -61,10 +61,20 @@ void note(const fake_context& c, std::string_view operation, std::string_view ke
         c.log->append(operation, key);
 }
 
+// Lower-case hex, through OpenSSL's libcrypto (the fakes link no adapter and not Botan).
 std::string sha256(std::string_view bytes) {
-    auto hash = Botan::HashFunction::create_or_throw("SHA-256");
-    hash->update(reinterpret_cast<const std::uint8_t*>(bytes.data()), bytes.size());
-    return Botan::hex_encode(hash->final(), false);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    if (EVP_Digest(bytes.data(), bytes.size(), md, &size, EVP_sha256(), nullptr) != 1)
+        throw std::runtime_error("SHA-256 failed");
+    static constexpr char digits[] = "0123456789abcdef";
+    std::string hex;
+    hex.reserve(2 * size);
+    for (unsigned int i = 0; i < size; ++i) {
+        hex.push_back(digits[md[i] >> 4]);
+        hex.push_back(digits[md[i] & 0xf]);
+    }
+    return hex;
 }
 
 error io_failure(const std::string& what) {

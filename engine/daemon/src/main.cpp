@@ -1,5 +1,5 @@
 // kurer: the daemon that sends and receives an organisation's DPO messages.
-#include "daemon/daemon.hpp"
+#include "daemon.hpp"
 
 #include <kurer/engine/cli.hpp>
 

@@ -87,20 +87,6 @@ struct admin_config {
     std::function<void(std::string_view json_line)> log;
 };
 
-// What GET /api/capabilities/{receiver} reports: the receiver's service records.
-struct capability {
-    std::string process;                     // urn:no:difi:profile:...
-    std::string service_identifier;          // DPO, DPV, DPE, ...
-    std::vector<std::string> document_types; // standards: urn:no:difi:arkivmelding:xsd::arkivmelding, ...
-};
-
-// Looks a receiver (9-digit organisation number) up in the Service Registry; `process` empty
-// means every process. An unknown receiver is an empty list. The daemon passes the real
-// Service Registry client (service_registry::client::find, one capability per record); tests
-// pass a fake. Errors: retryable ones answer 503, others 502.
-using capabilities_lookup = std::function<boost::asio::awaitable<result<std::vector<capability>>>(
-    std::string receiver, std::string process)>;
-
 struct admin_context {
     runner& engine;                        // started; must outlive the server
     metrics& registry;                     // /admin/metrics renders it; the server feeds it from the runner

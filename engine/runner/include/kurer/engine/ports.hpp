@@ -19,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,21 @@ struct service_record {
     std::string service_identifier;       // "DPO"
     std::string receiver_certificate_pem; // the receiver's encryption certificate
 };
+
+// What GET /api/capabilities/{receiver} reports: the receiver's service records.
+struct capability {
+    std::string process;                     // urn:no:difi:profile:...
+    std::string service_identifier;          // DPO, DPV, DPE, ...
+    std::vector<std::string> document_types; // standards: urn:no:difi:arkivmelding:xsd::arkivmelding, ...
+};
+
+// Looks a receiver (9-digit organisation number) up in the Service Registry; `process` empty
+// means every process. An unknown receiver is an empty list. The wiring builds it over the real
+// Service Registry client (service_registry::client::find, one capability per record); tests
+// pass a fake. The admin server answers GET /api/capabilities with it: retryable errors
+// answer 503, others 502.
+using capabilities_lookup = std::function<boost::asio::awaitable<result<std::vector<capability>>>(
+    std::string receiver, std::string process)>;
 
 class resolver_port {
 public:

@@ -16,7 +16,6 @@
 #pragma once
 
 #include <kurer/core/error.hpp>
-#include <kurer/engine/admin_server.hpp>
 #include <kurer/engine/daemon_config.hpp>
 #include <kurer/engine/ports.hpp>
 
