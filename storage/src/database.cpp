@@ -5,6 +5,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 
@@ -14,9 +15,11 @@ namespace {
 constexpr const char* format_key = "meta/format_version";
 
 constexpr std::array<std::string_view, family_count> family_names{
-    "default",  "outgoing",  "incoming", "history", "live",
-    "finished", "deadlines", "inbox",    "dedup",   "broker_refs",
+    "default", "outgoing", "incoming", "history", "live", "finished", "inbox", "dedup",
 };
+// Families earlier versions wrote and nothing read (a deadline index and broker references):
+// opened if present, then dropped.
+constexpr std::array<std::string_view, 2> obsolete_families{"deadlines", "broker_refs"};
 
 class category final : public boost::system::error_category {
 public:
@@ -102,12 +105,17 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& di
     options.keep_log_file_num = 2;
     options.max_log_file_size = 1 << 20;
 
+    rocksdb::ColumnFamilyOptions cf;
+    cf.write_buffer_size = 16 << 20;
     std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const auto name : family_names) {
-        rocksdb::ColumnFamilyOptions cf;
-        cf.write_buffer_size = 16 << 20;
+    for (const auto name : family_names)
         descriptors.emplace_back(std::string(name), cf);
-    }
+    // RocksDB opens a database only with every family it has: an obsolete one is opened too.
+    std::vector<std::string> existing;
+    rocksdb::DB::ListColumnFamilies(options, dir.string(), &existing).PermitUncheckedError();
+    for (const auto name : obsolete_families)
+        if (std::find(existing.begin(), existing.end(), name) != existing.end())
+            descriptors.emplace_back(std::string(name), cf);
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
     const auto status = rocksdb::DB::Open(options, dir.string(), descriptors, &handles, &raw);
@@ -117,6 +125,12 @@ result<std::unique_ptr<database>> database::open(const std::filesystem::path& di
     p->db.reset(raw);
     for (std::size_t i = 0; i < handles.size() && i < family_count; ++i)
         p->families[i] = handles[i];
+    for (std::size_t i = family_count; i < handles.size(); ++i) {
+        const auto dropped = p->db->DropColumnFamily(handles[i]);
+        p->db->DestroyColumnFamilyHandle(handles[i]).PermitUncheckedError();
+        if (!dropped.ok())
+            return from_status(dropped, "cannot drop the obsolete column family " + descriptors[i].name);
+    }
 
     std::string stored;
     auto s = p->db->Get(rocksdb::ReadOptions(), p->handle(family::meta), format_key, &stored);

@@ -45,25 +45,15 @@ std::string state_key(record_kind kind, std::uint8_t state, std::string_view id)
     return k;
 }
 
-std::string deadline_key(record_kind kind, time_point deadline, std::string_view id) {
-    std::string k(1, static_cast<char>(kind));
-    // Deadlines before 1970 do not occur; clamp so the big-endian order holds.
-    append_be(k, static_cast<std::uint64_t>(std::max<std::int64_t>(0, deadline.time_since_epoch().count())),
-              8);
-    k.append(id);
-    return k;
-}
-
 [[maybe_unused]] bool valid_id(std::string_view id) {
     return !id.empty() && id.find('\0') == std::string_view::npos;
 }
 
-// Index maintenance shared by both kinds: live (non-finished, with the pending action),
-// finished, and the deadline index while a deadline applies.
+// Index maintenance shared by both kinds: live (non-finished, with the pending action) and
+// finished.
 template <class Snapshot>
 void stage_indexes(write_batch& batch, record_kind kind, std::string_view id, const Snapshot* before,
-                   const Snapshot& after, std::optional<time_point> deadline_before,
-                   std::optional<time_point> deadline_after) {
+                   const Snapshot& after) {
     const auto state_of = [](const Snapshot& s) {
         return static_cast<std::uint8_t>(s.state);
     };
@@ -81,13 +71,6 @@ void stage_indexes(write_batch& batch, record_kind kind, std::string_view id, co
         batch.put(family::live, state_key(kind, state_of(after), id),
                   std::string(1, static_cast<char>(sm::next_action(after))));
     }
-
-    const bool had_deadline = before != nullptr && !was_finished && deadline_before.has_value();
-    const bool has_deadline = !is_finished && deadline_after.has_value();
-    if (had_deadline && (!has_deadline || *deadline_before != *deadline_after))
-        batch.erase(family::deadlines, deadline_key(kind, *deadline_before, id));
-    if (has_deadline && (!had_deadline || *deadline_before != *deadline_after))
-        batch.put(family::deadlines, deadline_key(kind, *deadline_after, id), {});
 }
 
 // Creates the directory 0700 (with its parents), or makes an existing one private; returns the
@@ -295,10 +278,6 @@ result<std::vector<std::string>> store::list(record_kind kind, std::uint8_t stat
     return out;
 }
 
-result<std::optional<std::string>> store::outgoing_by_broker_reference(std::string_view reference) const {
-    return db_->get(family::broker_refs, reference);
-}
-
 result<std::optional<std::string>> store::incoming_by_message_id(std::string_view message_id) const {
     return db_->get(family::dedup, message_id);
 }
@@ -324,22 +303,6 @@ result<void> store::scan_inbox(const std::function<bool(const incoming_record&)>
     if (failure)
         return *failure;
     return {};
-}
-
-result<std::vector<std::string>> store::due(record_kind kind, time_point until, std::size_t limit) const {
-    std::vector<std::string> out;
-    const auto bound = deadline_key(kind, until, {});
-    auto r =
-        db_->scan(family::deadlines, std::string(1, static_cast<char>(kind)),
-                  [&](std::string_view key, std::string_view) {
-                      if (key.substr(0, 9) > std::string_view(bound) || (limit != 0 && out.size() >= limit))
-                          return false;
-                      out.emplace_back(key.substr(9));
-                      return true;
-                  });
-    if (!r)
-        return r.error();
-    return out;
 }
 
 result<std::size_t> store::count_live(record_kind kind) const {
@@ -368,11 +331,7 @@ void store::stage(write_batch& batch, const outgoing_record* before, const outgo
     batch.put(family::outgoing, after.id, encode(after));
     if (entry != nullptr)
         batch.put(family::history, history_key(record_kind::outgoing, after.id, entry->seq), encode(*entry));
-    stage_indexes(batch, record_kind::outgoing, after.id, before ? &before->machine : nullptr, after.machine,
-                  before ? std::optional(before->deadline) : std::nullopt, std::optional(after.deadline));
-    if (!after.broker_reference.empty() &&
-        (before == nullptr || before->broker_reference != after.broker_reference))
-        batch.put(family::broker_refs, after.broker_reference, after.id);
+    stage_indexes(batch, record_kind::outgoing, after.id, before ? &before->machine : nullptr, after.machine);
 }
 
 void store::stage(write_batch& batch, const incoming_record* before, const incoming_record& after,
@@ -384,7 +343,7 @@ void store::stage(write_batch& batch, const incoming_record* before, const incom
         batch.put(family::history, history_key(record_kind::incoming, after.reference, entry->seq),
                   encode(*entry));
     stage_indexes(batch, record_kind::incoming, after.reference, before ? &before->machine : nullptr,
-                  after.machine, before ? before->deadline : std::nullopt, after.deadline);
+                  after.machine);
 
     // A messageId is claimed by the first file that stores it (or finds it expired); later
     // copies are duplicates of that one.
@@ -410,16 +369,16 @@ void store::stage_sending_paused(write_batch& batch, bool paused) {
     batch.put(family::meta, std::string(paused_key), paused ? "1" : "0");
 }
 
-std::string store::outgoing_package_file(std::string_view id) const {
+std::string store::outgoing_package_file(std::string_view id) {
     return "packages/out/" + safe_file_name(id) + ".zip";
 }
-std::string store::incoming_package_file(std::string_view reference) const {
+std::string store::incoming_package_file(std::string_view reference) {
     return "packages/in/" + safe_file_name(reference) + ".zip";
 }
-std::string store::incoming_payload_file(std::string_view reference) const {
+std::string store::incoming_payload_file(std::string_view reference) {
     return "packages/in/" + safe_file_name(reference) + ".payload";
 }
-std::string store::document_file(std::string_view id, std::size_t index) const {
+std::string store::document_file(std::string_view id, std::size_t index) {
     return "documents/" + safe_file_name(id) + "/" + std::to_string(index);
 }
 

@@ -4,6 +4,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <rocksdb/db.h>
+
+#include <algorithm>
 #include <fstream>
 
 namespace storage = kurer::storage;
@@ -45,6 +48,41 @@ BOOST_AUTO_TEST_CASE(refuses_a_database_written_by_an_unknown_format) {
     BOOST_TEST_REQUIRE(again.has_error());
     BOOST_TEST((again.error().code == storage::errc::unknown_format_version));
     BOOST_TEST(again.error().message.find("'99'") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(drops_the_index_families_an_earlier_version_wrote) {
+    kurer::testing::scratch_dir dir;
+    const auto path = (dir / "db").string();
+    {
+        // A database as an earlier kurer left it: its families plus "deadlines" and "broker_refs".
+        rocksdb::Options options;
+        options.create_if_missing = true;
+        rocksdb::DB* raw = nullptr;
+        BOOST_TEST_REQUIRE(rocksdb::DB::Open(options, path, &raw).ok());
+        std::unique_ptr<rocksdb::DB> db(raw);
+        for (const auto* name : {"outgoing", "incoming", "history", "live", "finished", "deadlines", "inbox",
+                                 "dedup", "broker_refs"}) {
+            rocksdb::ColumnFamilyHandle* h = nullptr;
+            BOOST_TEST_REQUIRE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), name, &h).ok());
+            BOOST_TEST_REQUIRE(db->Put(rocksdb::WriteOptions(), h, "k", "v").ok());
+            BOOST_TEST_REQUIRE(db->DestroyColumnFamilyHandle(h).ok());
+        }
+        BOOST_TEST_REQUIRE(
+            db->Put(rocksdb::WriteOptions(), "meta/format_version", std::to_string(storage::format_version))
+                .ok());
+        BOOST_TEST_REQUIRE(db->Close().ok());
+    }
+    {
+        auto db = storage::database::open(dir / "db");
+        BOOST_TEST_REQUIRE(db.has_value(), (db.has_error() ? db.error().describe() : ""));
+        BOOST_TEST((*db)->get(storage::family::dedup, "k").value().value() == "v",
+                   "kept families keep their data");
+    }
+    std::vector<std::string> families;
+    BOOST_TEST_REQUIRE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &families).ok());
+    BOOST_TEST((std::find(families.begin(), families.end(), "deadlines") == families.end()));
+    BOOST_TEST((std::find(families.begin(), families.end(), "broker_refs") == families.end()));
+    BOOST_TEST((std::find(families.begin(), families.end(), "inbox") != families.end()));
 }
 
 BOOST_AUTO_TEST_CASE(scans_a_prefix_in_key_order_and_stops_when_asked) {

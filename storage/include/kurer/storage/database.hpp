@@ -39,18 +39,16 @@ boost::system::error_code make_error_code(errc e) noexcept;
 
 // One RocksDB column family per kind of data; see docs/storage.md for the keys in each.
 enum class family : std::uint8_t {
-    meta,        // format version, operator switches (default column family)
-    outgoing,    // outgoing records by id
-    incoming,    // incoming records by broker reference
-    history,     // transition history by kind, id, sequence
-    live,        // non-terminal messages by kind, state, id -> pending action
-    finished,    // terminal messages by kind, state, time, id
-    deadlines,   // non-terminal messages by kind, deadline, id
-    inbox,       // the end system's queue: queue key -> broker reference
-    dedup,       // incoming messageId -> broker reference
-    broker_refs, // outgoing broker reference -> outgoing id
+    meta,     // format version, operator switches (default column family)
+    outgoing, // outgoing records by id
+    incoming, // incoming records by broker reference
+    history,  // transition history by kind, id, sequence
+    live,     // non-terminal messages by kind, state, id -> pending action
+    finished, // terminal messages by kind, state, time, id
+    inbox,    // the end system's queue: queue key -> broker reference
+    dedup,    // incoming messageId -> broker reference
 };
-inline constexpr std::size_t family_count = 10;
+inline constexpr std::size_t family_count = 8;
 
 std::string_view to_string(family f) noexcept;
 

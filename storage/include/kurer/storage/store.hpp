@@ -58,12 +58,9 @@ public:
     // Ids in one state; non-terminal states come from the live index, terminal ones from the
     // finished index (oldest first). At most `limit` (0 = all).
     result<std::vector<std::string>> list(record_kind kind, std::uint8_t state, std::size_t limit = 0) const;
-    result<std::optional<std::string>> outgoing_by_broker_reference(std::string_view reference) const;
     result<std::optional<std::string>> incoming_by_message_id(std::string_view message_id) const;
     // The end system's queue in arrival order (Queued messages only; locked ones are off it).
     result<void> scan_inbox(const std::function<bool(const incoming_record&)>& visit) const;
-    // Ids of non-terminal messages whose deadline is at or before `until`, earliest first.
-    result<std::vector<std::string>> due(record_kind kind, time_point until, std::size_t limit = 0) const;
     result<bool> sending_paused() const;
     // How many messages of a kind are not finished (a scan of the live index).
     result<std::size_t> count_live(record_kind kind) const;
@@ -87,10 +84,10 @@ public:
     // --- files owned by the store (absolute paths; the records hold them relative)
     const std::filesystem::path& data_dir() const noexcept { return dir_; }
     std::filesystem::path absolute(const file_ref& f) const { return dir_ / f.path; }
-    std::string outgoing_package_file(std::string_view id) const; // relative
-    std::string incoming_package_file(std::string_view reference) const;
-    std::string incoming_payload_file(std::string_view reference) const;
-    std::string document_file(std::string_view id, std::size_t index) const;
+    static std::string outgoing_package_file(std::string_view id); // relative
+    static std::string incoming_package_file(std::string_view reference);
+    static std::string incoming_payload_file(std::string_view reference);
+    static std::string document_file(std::string_view id, std::size_t index);
     // Removes a message's files once nothing will read them again (a finished message).
     void remove_outgoing_files(const outgoing_record& r) const noexcept;
     void remove_incoming_files(const incoming_record& r) const noexcept;
