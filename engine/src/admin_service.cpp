@@ -65,13 +65,7 @@ result<std::unique_ptr<admin_service>> admin_service::start(engine& e, metrics& 
         tcp.max_connections = c.admin_tcp->max_connections;
         config.tcp = std::move(tcp);
     }
-    if (options.log) {
-        config.log = [sink = options.log](std::string_view line) {
-            const bool warning = line.find("\"level\":\"warning\"") != std::string_view::npos ||
-                                 line.find("\"level\":\"error\"") != std::string_view::npos;
-            sink(warning ? log_level::warning : log_level::info, line);
-        };
-    }
+    config.log = options.log ? logger(c.level, options.log) : c.runner.log;
     if (options.tune)
         options.tune(config);
 

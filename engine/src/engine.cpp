@@ -49,7 +49,7 @@ engine::~engine() {
 }
 
 result<std::unique_ptr<engine>> engine::start(daemon_config config, engine_options options) {
-    config.runner.log = options.log ? options.log : stderr_log(config.level);
+    config.runner.log = logger(config.level, options.log); // options.log empty: stderr
 
     struct ports chosen;
     std::shared_ptr<network> net;

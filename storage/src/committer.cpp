@@ -30,8 +30,7 @@ void committer::enqueue(write_batch batch, completion done) {
 result<void> committer::commit(write_batch batch) {
     std::promise<result<void>> promise;
     auto future = promise.get_future();
-    enqueue(std::move(batch),
-            completion::make([&promise](result<void> r) { promise.set_value(std::move(r)); }));
+    enqueue(std::move(batch), completion([&promise](result<void> r) { promise.set_value(std::move(r)); }));
     return future.get();
 }
 

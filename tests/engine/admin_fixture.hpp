@@ -117,7 +117,7 @@ struct admin_engines {
         admin_config c;
         c.socket_path = socket;
         c.drafts_dir = drafts;
-        c.log = [this](std::string_view line) {
+        c.log = [this](kurer::log_level, std::string_view line) {
             std::lock_guard lock(log_mutex);
             log_lines.emplace_back(line);
         };

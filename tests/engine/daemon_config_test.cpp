@@ -196,7 +196,8 @@ BOOST_AUTO_TEST_CASE(minimal_config_takes_every_default) {
     BOOST_TEST(c.runner.lock_timeout.count() == 300000);
     BOOST_TEST(c.runner.shutdown_grace.count() == 10000);
     BOOST_TEST(c.runner.remove_finished_files);
-    BOOST_TEST(static_cast<bool>(c.runner.log));
+    BOOST_TEST(c.runner.log.enabled(kurer::log_level::info));
+    BOOST_TEST(!c.runner.log.enabled(kurer::log_level::debug), "the default level is info");
 }
 
 BOOST_AUTO_TEST_CASE(every_member_lands_in_its_field) {

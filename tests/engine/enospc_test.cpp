@@ -215,7 +215,7 @@ BOOST_AUTO_TEST_CASE(uploads_through_the_admin_api_that_run_out_of_space_leave_n
         admin_config ac;
         ac.socket_path = disk / "a.sock";
         ac.drafts_dir = disk / "data" / "admin-drafts";
-        ac.log = [](std::string_view) {
+        ac.log = [](kurer::log_level, std::string_view) {
         };
         auto server = admin_server::start({.engine = engine, .registry = registry, .organization = org_a}, ac,
                                           io.get_executor());

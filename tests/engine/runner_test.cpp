@@ -5,11 +5,14 @@
 #include <kurer/storage/store.hpp>
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/use_future.hpp>
 
+#include <atomic>
 #include <fstream>
 #include <set>
+#include <thread>
 
 using namespace kurer::engine;
 using namespace kurer::engine::test;
@@ -498,6 +501,77 @@ BOOST_AUTO_TEST_CASE(peek_filters_by_message_id_and_sender_and_incoming_messages
     BOOST_TEST_REQUIRE(locked.size() == 1u);
     BOOST_TEST(locked[0] == peeked->reference);
     BOOST_TEST(e.b->list_incoming(sm::incoming_state::queued).value().size() == 1u);
+}
+
+// The threading contract (runner.hpp): the awaitable reads run off the caller's event loop and
+// resume on it; reads racing stop() either answer or say errc::stopping, never touch a closed store.
+BOOST_AUTO_TEST_CASE(awaitable_reads_resume_on_the_callers_executor_and_reads_racing_stop_are_answered) {
+    two_engines e;
+    const auto request = message_to(org_b);
+    BOOST_TEST_REQUIRE(e.a->submit_blocking(request).has_value());
+
+    // A caller's event loop of one thread: each awaitable resumes on it, not on a runner thread.
+    boost::asio::io_context caller;
+    std::thread::id loop_thread;
+    bool found_outgoing = false, answered_incoming = false, listed_inbox = false;
+    std::vector<bool> resumed_on_loop;
+    auto job = [&]() -> boost::asio::awaitable<void> {
+        loop_thread = std::this_thread::get_id();
+        auto o = co_await e.a->async_find_outgoing(request.message_id);
+        resumed_on_loop.push_back(std::this_thread::get_id() == loop_thread);
+        found_outgoing = o.has_value() && o->has_value() && (*o)->record.message_id == request.message_id;
+        auto i = co_await e.a->async_find_incoming_by_message_id(kurer::random_uuid());
+        resumed_on_loop.push_back(std::this_thread::get_id() == loop_thread);
+        answered_incoming = i.has_value() && !i->has_value();
+        auto inbox = co_await e.a->async_list_inbox();
+        resumed_on_loop.push_back(std::this_thread::get_id() == loop_thread);
+        listed_inbox = inbox.has_value();
+        auto popped = co_await e.a->async_pop(kurer::random_uuid());
+        resumed_on_loop.push_back(std::this_thread::get_id() == loop_thread);
+        BOOST_TEST((popped.has_error() && popped.error().code == errc::not_found));
+    };
+    boost::asio::co_spawn(caller, job(), boost::asio::detached);
+    caller.run();
+    BOOST_TEST(found_outgoing);
+    BOOST_TEST(answered_incoming);
+    BOOST_TEST(listed_inbox);
+    BOOST_TEST(resumed_on_loop == std::vector<bool>(4, true), "every awaitable resumes on the caller's loop");
+
+    // Readers on four threads while the engine stops: each read gets the message or errc::stopping.
+    std::atomic<bool> go{false};
+    std::atomic<std::size_t> answered{0}, refused{0}, wrong{0};
+    std::vector<std::thread> readers;
+    for (int t = 0; t < 4; ++t)
+        readers.emplace_back([&] {
+            while (!go)
+                std::this_thread::yield();
+            for (int n = 0; n < 2000; ++n) {
+                auto v = e.a->find_outgoing(request.message_id);
+                if (v && *v)
+                    ++answered;
+                else if (v.has_error() && v.error().code == errc::stopping)
+                    ++refused;
+                else
+                    ++wrong;
+                auto c = e.a->count_unfinished(kurer::storage::record_kind::outgoing);
+                if (c)
+                    ++answered;
+                else if (c.error().code == errc::stopping)
+                    ++refused;
+                else
+                    ++wrong;
+            }
+        });
+    go = true;
+    std::this_thread::sleep_for(5ms); // let some reads land before the store closes
+    e.a->stop();
+    for (auto& t : readers)
+        t.join();
+    BOOST_TEST(wrong.load() == 0u);
+    BOOST_TEST(answered.load() + refused.load() == 16000u);
+    BOOST_TEST(refused.load() > 0u, "reads after stop() say errc::stopping");
+    auto late = e.a->find_outgoing(request.message_id);
+    BOOST_TEST((late.has_error() && late.error().code == errc::stopping));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

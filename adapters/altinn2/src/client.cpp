@@ -3,8 +3,8 @@
 #include <kurer/altinn2/codec.hpp>
 #include <kurer/altinn2/operations.hpp>
 #include <kurer/altinn2/streamed.hpp>
+#include <kurer/asio/offload.hpp>
 #include <kurer/core/files.hpp>
-#include <kurer/http/blocking.hpp>
 #include <kurer/http/url.hpp>
 
 #include <boost/asio/as_tuple.hpp>
@@ -188,7 +188,7 @@ struct broker_client::impl {
             auto parse = [read, body = std::move(r->body)]() {
                 return read(body);
             };
-            co_return co_await http::run_blocking(cfg.blocking, std::move(parse));
+            co_return co_await kurer::offload(cfg.blocking, std::move(parse));
         };
         co_return co_await retrying<T>(std::move(once));
     }
@@ -218,7 +218,7 @@ struct broker_client::impl {
                 return root.error();
             return read_upload_response(*root);
         };
-        auto receipt = co_await http::run_blocking(cfg.blocking, std::move(parse));
+        auto receipt = co_await kurer::offload(cfg.blocking, std::move(parse));
         if (!receipt) {
             if (is_already_uploaded(receipt.error()))
                 co_return upload_outcome{upload_status::already_uploaded, std::nullopt};
@@ -260,7 +260,7 @@ struct broker_client::impl {
             std::filesystem::remove(raw, ignored);
             return size;
         };
-        co_return co_await http::run_blocking(cfg.blocking, std::move(unpack));
+        co_return co_await kurer::offload(cfg.blocking, std::move(unpack));
     }
 };
 

@@ -1,5 +1,5 @@
 #include <kurer/altinn3/broker.hpp>
-#include <kurer/http/blocking.hpp>
+#include <kurer/asio/offload.hpp>
 
 #include <algorithm>
 #include <regex>
@@ -31,7 +31,7 @@ awaitable<result<std::string>> broker::initiate(send_request request) {
         auto work = [file = request.file] {
             return md5_file_hex(file);
         };
-        auto md5 = co_await http::run_blocking(blocking_, std::move(work));
+        auto md5 = co_await kurer::offload(blocking_, std::move(work));
         if (!md5)
             co_return md5.error();
         checksum = std::move(*md5);

@@ -1,5 +1,5 @@
 #include <kurer/altinn3/client.hpp>
-#include <kurer/http/blocking.hpp>
+#include <kurer/asio/offload.hpp>
 #include <kurer/http/client.hpp>
 #include <kurer/http/range.hpp>
 #include <kurer/http/single_flight.hpp>

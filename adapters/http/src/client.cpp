@@ -1,6 +1,7 @@
 #include "detail/bodies.hpp"
 #include "detail/io_errors.hpp"
 
+#include <kurer/core/log.hpp>
 #include <kurer/core/version.hpp>
 #include <kurer/http/client.hpp>
 #include <kurer/http/url.hpp>
@@ -302,10 +303,9 @@ struct client::impl : std::enable_shared_from_this<client::impl> {
                 try {
                     std::rethrow_exception(e);
                 } catch (const std::exception& x) {
-                    std::fprintf(stderr,
-                                 "{\"level\":\"error\",\"component\":\"http.client\",\"message\":"
-                                 "\"idle connection sweeper failed: %s\"}\n",
-                                 x.what());
+                    logger()
+                        .component("http.client")
+                        .error("idle connection sweeper failed", {{"error", x.what()}});
                 }
             });
     }

@@ -240,51 +240,8 @@ void exchange::reset_connection_after(std::uint64_t bytes) {
 
 namespace detail {
 
-namespace {
-
-std::string json_escape(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + 2);
-    for (const char c : s) {
-        switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof buf, "\\u%04x", c);
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out;
-}
-
-} // namespace
-
-void log_line(const server_config& config, std::string_view level, std::string_view message) {
-    const std::string line = "{\"level\":\"" + std::string(level) +
-                             "\",\"component\":\"http.server\",\"message\":\"" + json_escape(message) + "\"}";
-    if (config.log) {
-        config.log(line);
-    } else {
-        std::fprintf(stderr, "%s\n", line.c_str());
-    }
+void log_line(const server_config& config, log_level level, std::string_view message) {
+    config.log.component("http.server")(level, message);
 }
 
 } // namespace detail
@@ -497,7 +454,7 @@ struct server::state : std::enable_shared_from_this<server::state> {
                                try {
                                    std::rethrow_exception(e);
                                } catch (const std::exception& x) {
-                                   detail::log_line(self->config, "error",
+                                   detail::log_line(self->config, log_level::error,
                                                     std::string("connection failed: ") + x.what());
                                }
                            }
@@ -546,7 +503,8 @@ public:
             auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::server,
                                                          asio::as_tuple(asio::use_awaitable));
             if (ec) {
-                detail::log_line(cfg, "info", "TLS handshake with " + remote + " failed: " + ec.message());
+                detail::log_line(cfg, log_level::info,
+                                 "TLS handshake with " + remote + " failed: " + ec.message());
                 co_return;
             }
         }
@@ -872,7 +830,8 @@ private:
             co_await send_plain(400, "malformed request: " + ec.message() + "\n");
             co_return;
         }
-        detail::log_line(cfg, "info", "reading a request from " + remote + " failed: " + ec.message());
+        detail::log_line(cfg, log_level::info,
+                         "reading a request from " + remote + " failed: " + ec.message());
     }
 
     // Answers a request whose head could not be read, then the connection closes.
@@ -896,7 +855,7 @@ private:
             failure = e.what();
         }
         if (!failure.empty())
-            detail::log_line(cfg, "error",
+            detail::log_line(cfg, log_level::error,
                              "handler for " + std::string(head.method_string()) + " " +
                                  std::string(head.target()) + " failed: " + failure);
         if (aborted_)
@@ -1018,7 +977,7 @@ asio::awaitable<void> accept_loop(std::shared_ptr<server::state> st, std::shared
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor->is_open())
                 co_return;
-            detail::log_line(st->config, "warning", "accept failed: " + ec.message());
+            detail::log_line(st->config, log_level::warning, "accept failed: " + ec.message());
             // Out of descriptors, most likely: do not spin.
             asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(100));
             co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
@@ -1050,7 +1009,7 @@ void log_exception(const std::shared_ptr<server::state>& st, std::exception_ptr 
     try {
         std::rethrow_exception(e);
     } catch (const std::exception& x) {
-        detail::log_line(st->config, "error", std::string("listener failed: ") + x.what());
+        detail::log_line(st->config, log_level::error, std::string("listener failed: ") + x.what());
     }
 }
 

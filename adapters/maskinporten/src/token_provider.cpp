@@ -1,5 +1,5 @@
+#include <kurer/asio/offload.hpp>
 #include <kurer/core/uuid.hpp>
-#include <kurer/http/blocking.hpp>
 #include <kurer/http/client.hpp>
 #include <kurer/http/single_flight.hpp>
 #include <kurer/maskinporten/token_provider.hpp>
@@ -181,7 +181,7 @@ struct token_provider::impl : std::enable_shared_from_this<token_provider::impl>
         claims.lifetime = cfg.grant_lifetime;
         const auto now = options.wall_clock(); // iat and exp come from this one reading
         const auto jti = random_uuid();
-        auto grant = co_await http::run_blocking(
+        auto grant = co_await kurer::offload(
             options.blocking, [&claims, this, now, &jti] { return make_grant(claims, creds, now, jti); });
         if (!grant)
             co_return make_error(errc::bad_configuration,

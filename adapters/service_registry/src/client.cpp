@@ -1,4 +1,4 @@
-#include <kurer/http/blocking.hpp>
+#include <kurer/asio/offload.hpp>
 #include <kurer/http/client.hpp>
 #include <kurer/http/single_flight.hpp>
 #include <kurer/maskinporten/jose.hpp>
@@ -173,8 +173,8 @@ struct client::impl {
             auto keys = co_await key_set(attempt > 0);
             if (!keys)
                 co_return keys.error();
-            auto payload = co_await http::run_blocking(options.blocking,
-                                                       [&body, &keys] { return verify_signed(body, *keys); });
+            auto payload = co_await kurer::offload(options.blocking,
+                                                   [&body, &keys] { return verify_signed(body, *keys); });
             if (payload || attempt > 0)
                 co_return payload;
             // The SR may have rotated its key since the set was cached: fetch it again once.

@@ -232,19 +232,6 @@ state::state(admin_context c, admin_config cfg, asio::any_io_executor executor)
     , drafts(config.drafts_dir)
     , locks(io) {}
 
-void state::log(std::string_view level, std::string_view message,
-                std::initializer_list<std::pair<std::string_view, std::string>> fields) const {
-    json::object o{
-        {"time", api_time(now_ms())}, {"level", level}, {"component", "admin"}, {"message", message}};
-    for (const auto& [k, v] : fields)
-        o[k] = v;
-    const auto line = json::serialize(o);
-    if (config.log)
-        config.log(line);
-    else
-        std::cerr << line + "\n" << std::flush;
-}
-
 // ---------------------------------------------------------------------------------------------
 // routes
 
@@ -290,7 +277,7 @@ void route_table::add(verb method, std::string pattern, api_handler h) {
             failure = e.what();
         }
         if (!failure.empty()) {
-            st->log("error", "request failed",
+            st->log(log_level::error, "request failed",
                     {{"method", std::string(ex.method_string())},
                      {"path", std::string(ex.path())},
                      {"error", failure}});

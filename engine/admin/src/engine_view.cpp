@@ -316,7 +316,7 @@ asio::awaitable<answer> retry(std::shared_ptr<state> st, exchange ex) {
     auto op = st->ctx.engine.retry(id);
     if (auto r = co_await std::move(op); !r)
         co_return answer::fail(to_api_error(r.error()));
-    auto v = st->ctx.engine.find_outgoing(id);
+    auto v = co_await st->ctx.engine.async_find_outgoing(id);
     if (!v || !*v)
         co_return answer::value(json::object{{"messageId", id}});
     co_return answer::value(outgoing_json(**v, false));
@@ -363,8 +363,8 @@ asio::awaitable<answer> events(std::shared_ptr<state> st, exchange ex) {
                 if (auto w = co_await ex.write_chunk(std::move(batch.bytes)); !w)
                     break;
             if (batch.dropped) {
-                st->log("warning", "an event stream client read too slowly and was dropped",
-                        {{"limit_bytes", std::to_string(st->config.event_buffer_bytes)}});
+                st->log(log_level::warning, "an event stream client read too slowly and was dropped",
+                        {{"limit_bytes", st->config.event_buffer_bytes}});
                 auto bye = line(
                     {{"type", "dropped"},
                      {"time", api_time(now_ms())},

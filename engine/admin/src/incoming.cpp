@@ -111,7 +111,7 @@ asio::awaitable<answer> peek(std::shared_ptr<state> st, exchange ex) {
         co_return answer::fail(to_api_error(peeked.error()));
     if (!*peeked)
         co_return answer::empty(204);
-    auto v = st->ctx.engine.find_incoming((*peeked)->reference);
+    auto v = co_await st->ctx.engine.async_find_incoming((*peeked)->reference);
     if (!v || !*v)
         co_return answer::fail(not_found((*peeked)->message_id));
     co_return answer::value(sbd_of((*v)->record));
@@ -119,7 +119,7 @@ asio::awaitable<answer> peek(std::shared_ptr<state> st, exchange ex) {
 
 asio::awaitable<answer> pop(std::shared_ptr<state> st, exchange ex) {
     const auto id = ex.param("messageId");
-    auto v = st->ctx.engine.find_incoming_by_message_id(id);
+    auto v = co_await st->ctx.engine.async_find_incoming_by_message_id(id);
     if (!v)
         co_return answer::fail(to_api_error(v.error()));
     if (!*v)
@@ -132,7 +132,7 @@ asio::awaitable<answer> pop(std::shared_ptr<state> st, exchange ex) {
                                    "): peek it first with GET /api/messages/in/peek?messageId=" + id);
     if (r.payload.path.empty())
         co_return answer::empty(204); // a receipt (arkivmelding_kvittering) carries no ASiC
-    auto file = st->ctx.engine.pop(id);
+    auto file = co_await st->ctx.engine.async_pop(id);
     if (!file)
         co_return answer::fail(to_api_error(file.error()));
     http::fields headers;
@@ -155,7 +155,7 @@ asio::awaitable<answer> take(std::shared_ptr<state> st, exchange ex) {
                                    ", then pop it");
     if (!taken)
         co_return answer::fail(to_api_error(taken.error()));
-    auto v = st->ctx.engine.find_incoming_by_message_id(id);
+    auto v = co_await st->ctx.engine.async_find_incoming_by_message_id(id);
     if (!v || !*v)
         co_return answer::fail(not_found(id));
     co_return answer::value(sbd_of((*v)->record));

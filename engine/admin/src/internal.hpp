@@ -4,9 +4,9 @@
 #include "drafts.hpp"
 #include "events.hpp"
 
+#include <kurer/asio/offload.hpp>
 #include <kurer/engine/admin_server.hpp>
 #include <kurer/engine/metrics.hpp>
-#include <kurer/http/blocking.hpp>
 #include <kurer/http/server.hpp>
 
 #include <boost/asio/awaitable.hpp>
@@ -192,14 +192,15 @@ struct state {
     event_hub events;
     std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
 
-    // One JSON line: {"time":..,"level":..,"component":"admin","message":..,<fields>}.
-    void log(std::string_view level, std::string_view message,
-             std::initializer_list<std::pair<std::string_view, std::string>> fields = {}) const;
+    // One JSON line as component "admin" (kurer::logger).
+    void log(log_level level, std::string_view message, log_fields fields = {}) const {
+        config.log.component("admin")(level, message, fields);
+    }
 
     // Blocking work (fsync, XML, store scans) on the pool; resumes on the caller's executor.
     template <class F>
     asio::awaitable<std::invoke_result_t<F>> offload(F work) {
-        return http::run_blocking(pool.get_executor(), std::move(work));
+        return kurer::offload(pool.get_executor(), std::move(work));
     }
 };
 

@@ -197,7 +197,7 @@ asio::awaitable<std::optional<api_error>> check_receiver(std::shared_ptr<state> 
     const auto process = d.process().value_or("");
     auto found = co_await lookup_capabilities(st, receiver, process);
     if (!found || !*found) {
-        st->log("warning", "the receiver could not be checked; the message is created regardless",
+        st->log(log_level::warning, "the receiver could not be checked; the message is created regardless",
                 {{"receiver", receiver},
                  {"error", !found ? std::string("timed out") : (*found).error().message}});
         co_return std::nullopt;
@@ -319,7 +319,7 @@ asio::awaitable<std::optional<api_error>> send_draft(std::shared_ptr<state> st, 
         return st->drafts.remove(id);
     };
     if (auto removed = co_await st->offload(std::move(remove_job)); !removed)
-        st->log("warning", "a sent draft could not be removed; it is removed at the next start",
+        st->log(log_level::warning, "a sent draft could not be removed; it is removed at the next start",
                 {{"messageId", d.message_id}, {"error", removed.error().message}});
     co_return std::nullopt;
 }
@@ -366,7 +366,7 @@ asio::awaitable<answer> create(std::shared_ptr<state> st, exchange ex) {
             co_return answer::fail(conflict(id, *what));
         co_return answer::json(dpo::to_json(*dpo::parse_sbd(json::serialize(sbd_of(o->record)))));
     }
-    auto incoming = st->ctx.engine.find_incoming_by_message_id(id);
+    auto incoming = co_await st->ctx.engine.async_find_incoming_by_message_id(id);
     if (incoming && *incoming)
         co_return answer::fail(bad("MessageAlreadyExistsException",
                                    "messageId " + id + " belongs to a message this organisation received",
@@ -412,7 +412,7 @@ asio::awaitable<answer> upload(std::shared_ptr<state> st, exchange ex) {
     if (!found)
         co_return answer::fail(to_api_error(found.error()));
     if (!*found) {
-        auto sent = st->ctx.engine.find_outgoing(id);
+        auto sent = co_await st->ctx.engine.async_find_outgoing(id);
         if (sent && *sent)
             co_return answer::fail(bad("MessageAlreadyExistsException",
                                        "message " + id + " was already sent; files cannot be added to it",
@@ -496,7 +496,7 @@ asio::awaitable<answer> send(std::shared_ptr<state> st, exchange ex) {
     if (!found)
         co_return answer::fail(to_api_error(found.error()));
     if (!*found) {
-        auto sent = st->ctx.engine.find_outgoing(id);
+        auto sent = co_await st->ctx.engine.async_find_outgoing(id);
         if (sent && *sent)
             co_return answer::empty(200); // sent before: a client repeating the request
         co_return answer::fail(not_found(id));
@@ -637,7 +637,7 @@ asio::awaitable<answer> create_and_send(std::shared_ptr<state> st, exchange ex) 
     auto guard = co_await st->locks.lock(id);
 
     // Sent before (a client repeating the request): the same message, the same files.
-    auto sent = st->ctx.engine.find_outgoing(id);
+    auto sent = co_await st->ctx.engine.async_find_outgoing(id);
     if (!sent)
         co_return answer::fail(to_api_error(sent.error()));
     if (*sent) {
@@ -791,7 +791,7 @@ asio::awaitable<answer> show(std::shared_ptr<state> st, exchange ex) {
         co_return answer::fail(to_api_error(found.error()));
     if (*found)
         co_return answer::json((*found)->sbd);
-    auto o = st->ctx.engine.find_outgoing(id);
+    auto o = co_await st->ctx.engine.async_find_outgoing(id);
     if (!o)
         co_return answer::fail(to_api_error(o.error()));
     if (!*o || (*o)->record.machine.kind != sm::outgoing_kind::message)
@@ -823,7 +823,7 @@ asio::awaitable<answer> remove(std::shared_ptr<state> st, exchange ex) {
         co_return answer::fail(to_api_error(removed.error()));
     if (*removed)
         co_return answer::empty(200);
-    auto o = st->ctx.engine.find_outgoing(id);
+    auto o = co_await st->ctx.engine.async_find_outgoing(id);
     if (o && *o)
         co_return answer::fail(bad("MessageAlreadyExistsException",
                                    "message " + id + " was handed to the engine (it is " +

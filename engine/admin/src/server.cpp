@@ -181,11 +181,7 @@ result<std::unique_ptr<admin_server>> admin_server::start(admin_context context,
     sc.header_timeout = st->config.header_timeout;
     sc.keep_alive_timeout = st->config.idle_timeout;
     sc.io_timeout = st->config.io_timeout;
-    std::weak_ptr<admin::state> weak = st;
-    sc.log = [weak](std::string_view line) {
-        if (auto s = weak.lock())
-            s->log("info", "connection", {{"detail", std::string(line)}});
-    };
+    sc.log = st->config.log;
 
     auto p = std::make_unique<impl>();
     p->st = st;
@@ -237,11 +233,11 @@ result<std::unique_ptr<admin_server>> admin_server::start(admin_context context,
                 .advance_to(static_cast<double>(l.refused));
         }
     });
-    st->log("info", "admin socket listening",
+    st->log(log_level::info, "admin socket listening",
             {{"socket", p->socket.string()},
              {"tcp", p->tcp ? p->tcp->address().to_string() + ":" + std::to_string(p->tcp->port()) : "off"},
-             {"drafts", std::to_string(*kept)},
-             {"drafts_swept", std::to_string(st->drafts.swept())}});
+             {"drafts", *kept},
+             {"drafts_swept", st->drafts.swept()}});
     return std::unique_ptr<admin_server>(new admin_server(std::move(p)));
 }
 
@@ -259,7 +255,7 @@ void admin_server::stop() {
     if (fs::is_socket(fs::symlink_status(impl_->socket, ec)))
         fs::remove(impl_->socket, ec);
     st.pool.join();
-    st.log("info", "admin socket stopped", {{"socket", impl_->socket.string()}});
+    st.log(log_level::info, "admin socket stopped", {{"socket", impl_->socket.string()}});
 }
 
 const fs::path& admin_server::socket_path() const noexcept {

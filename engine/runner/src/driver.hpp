@@ -209,22 +209,25 @@ void runtime::spawn(std::shared_ptr<actor<Traits>> a) {
 }
 
 template <class Traits>
-result<std::shared_ptr<actor<Traits>>> runtime::actor_for(const std::string& id) {
+asio::awaitable<result<std::shared_ptr<actor<Traits>>>> runtime::actor_for(const std::string& id) {
     {
         std::lock_guard lock(actors_mutex);
         auto& live = actors<Traits>();
         if (auto it = live.find(id); it != live.end())
-            return it->second;
+            co_return it->second;
     }
-    // Read outside the lock; a racing lookup that loaded it first wins.
-    auto rec = Traits::load(*store, id);
+    // Read on the reader pool, outside the lock; a racing lookup that loaded it first wins.
+    auto load = [id](const storage::store& s) {
+        return Traits::load(s, id);
+    };
+    auto rec = co_await read_async(std::move(load));
     if (!rec)
-        return rec.error();
+        co_return rec.error();
     if (!*rec)
-        return make_error(errc::not_found, "no " + std::string(Traits::name) + " message " + id);
+        co_return make_error(errc::not_found, "no " + std::string(Traits::name) + " message " + id);
     auto a = std::make_shared<actor<Traits>>(*this, std::move(**rec));
     std::lock_guard lock(actors_mutex);
-    return actors<Traits>().try_emplace(id, std::move(a)).first->second;
+    co_return actors<Traits>().try_emplace(id, std::move(a)).first->second;
 }
 
 template <class Traits>
@@ -236,12 +239,12 @@ asio::awaitable<result<sm::verdict>> runtime::deliver(std::string id, typename T
     for (int round = 0; round < 16; ++round) {
         if (stopping)
             co_return make_error(errc::stopping, "the engine is stopping");
-        auto found = actor_for<Traits>(id);
+        auto found = co_await actor_for<Traits>(id);
         if (!found)
             co_return found.error();
         auto initiation = [this](auto handler, std::shared_ptr<actor<Traits>> a, typename Traits::event e,
                                  std::string d, std::function<void(typename Traits::record&)> m) {
-            auto done = posting<void(answer)>(std::move(handler));
+            auto done = posting(std::move(handler));
             asio::post(a->strand, [this, a, e = std::move(e), d = std::move(d), m = std::move(m),
                                    done = std::move(done)]() mutable {
                 if (a->retired)

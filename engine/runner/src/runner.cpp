@@ -198,7 +198,9 @@ runtime::runtime(runner_config c, engine::ports p)
     : config(std::move(c))
     , ports(std::move(p))
     , pool(std::max(1u, config.worker_threads))
-    , slots(config.max_in_flight) {}
+    , slots(config.max_in_flight) {
+    config.log = config.log.component("runner");
+}
 
 std::string status_message_id(std::string_view message_id, sm::eformidling_status status) {
     return std::string(message_id) + (status == sm::eformidling_status::mottatt ? ".mottatt" : ".levert");
@@ -227,6 +229,7 @@ result<std::unique_ptr<runner>> runner::open(runner_config config, engine::ports
     if (!s)
         return s.error();
     rt->store = std::move(*s);
+    rt->files = rt->store->data_dir();
     for (const auto& t : rt->store->tightened())
         rt->log(
             log_level::warning, "a data directory was open to others; it is private now",
@@ -235,9 +238,8 @@ result<std::unique_ptr<runner>> runner::open(runner_config config, engine::ports
     if (!swept)
         return swept.error();
     if (swept->documents + swept->packages > 0)
-        rt->log(
-            log_level::info, "removed leftovers no message needs",
-            {{"documents", std::to_string(swept->documents)}, {"packages", std::to_string(swept->packages)}});
+        rt->log(log_level::info, "removed leftovers no message needs",
+                {{"documents", swept->documents}, {"packages", swept->packages}});
     auto paused = rt->store->sending_paused();
     if (!paused)
         return paused.error();
@@ -288,9 +290,9 @@ result<void> runner::start() {
         }
     }
     rt.log(log_level::info, "started",
-           {{"outgoing", std::to_string(recovered->outgoing.size())},
-            {"incoming", std::to_string(recovered->incoming.size())},
-            {"sending_paused", rt.paused ? "true" : "false"}});
+           {{"outgoing", recovered->outgoing.size()},
+            {"incoming", recovered->incoming.size()},
+            {"sending_paused", rt.paused.load()}});
 
     if (rt.config.polling_interval.count() > 0) {
         rt.poll_strand.emplace(asio::make_strand(rt.io));
@@ -308,6 +310,7 @@ void runner::stop() {
     if (rt.stopping.exchange(true))
         return;
     if (!rt.started) {
+        std::unique_lock gate(rt.store_gate);
         rt.store.reset();
         return;
     }
@@ -339,14 +342,30 @@ void runner::stop() {
         t.join();
     rt.threads.clear();
     rt.pool.join();
-    // Flushes the committer (everything queued is written) and closes RocksDB.
+    rt.readers.join();
+    // Flushes the committer (everything queued is written, its callers answered) and closes
+    // RocksDB once no API call is inside the gate; later calls answer errc::stopping.
+    std::unique_lock gate(rt.store_gate);
     rt.store.reset();
     rt.log(log_level::info, "stopped");
 }
 
+asio::awaitable<result<void>> runtime::commit(storage::write_batch batch) {
+    auto initiation = [this](auto handler, storage::write_batch b) {
+        auto done = posting(std::move(handler));
+        std::shared_lock gate(store_gate);
+        if (!store)
+            return done(make_error(errc::stopping, "the engine is not running"));
+        store->commit(std::move(b), [done = std::move(done)](result<void> r) mutable { done(std::move(r)); });
+    };
+    auto r = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(result<void>)>(
+        std::move(initiation), asio::use_awaitable, std::move(batch));
+    co_return r;
+}
+
 asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
     auto& rt = *impl_;
-    if (!rt.started || rt.stopping || !rt.store)
+    if (!rt.started || rt.stopping)
         co_return stopped();
     if (auto valid = validate(request); !valid)
         co_return valid.error();
@@ -360,19 +379,25 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
         co_return digest.error();
     const auto id = request.message_id;
 
-    const auto existing_result = [&]() -> std::optional<result<submit_result>> {
-        auto existing = rt.store->find_outgoing(id);
-        if (!existing)
-            return result<submit_result>(existing.error());
-        if (!*existing)
-            return std::nullopt;
-        if ((*existing)->content_digest != *digest)
-            return result<submit_result>(
-                make_error(errc::conflict, "message " + id + " was submitted before with different content"));
-        return result<submit_result>(submit_result{id, false, (*existing)->machine.state});
+    // The same messageId submitted before: the same content is that message, other content a conflict.
+    const auto existing = [id, digest =
+                                   *digest](const storage::store& s) -> result<std::optional<submit_result>> {
+        auto found = s.find_outgoing(id);
+        if (!found)
+            return found.error();
+        if (!*found)
+            return std::optional<submit_result>();
+        if ((*found)->content_digest != digest)
+            return make_error(errc::conflict,
+                              "message " + id + " was submitted before with different content");
+        return std::optional<submit_result>(submit_result{id, false, (*found)->machine.state});
     };
-    if (auto known = existing_result())
-        co_return std::move(*known);
+    auto first_look = existing;
+    auto known = co_await rt.read_async(std::move(first_look));
+    if (!known)
+        co_return known.error();
+    if (*known)
+        co_return std::move(**known);
     {
         std::lock_guard lock(rt.claims_mutex);
         if (!rt.submitting.insert(id).second)
@@ -386,8 +411,12 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
             rt.submitting.erase(id);
         }
     } claim{rt, id};
-    if (auto known = existing_result()) // submitted by someone who just finished
-        co_return std::move(*known);
+    auto second_look = existing; // submitted by someone who just finished
+    auto known_now = co_await rt.read_async(std::move(second_look));
+    if (!known_now)
+        co_return known_now.error();
+    if (*known_now)
+        co_return std::move(**known_now);
 
     const auto now = now_ms();
     const auto deadline = request.deadline.value_or(now + rt.config.default_ttl);
@@ -425,20 +454,20 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
             std::error_code ignored;
             std::filesystem::remove_all(dir, ignored);
         }
-    } unless_committed{rt.store->data_dir() / "documents" / storage::safe_file_name(id)};
+    } unless_committed{rt.files / "documents" / storage::safe_file_name(id)};
     auto store_job =
-        [&rt, id,
+        [data_dir = rt.files, id,
          docs = std::move(request.documents)]() mutable -> result<std::vector<storage::document_ref>> {
         std::vector<storage::document_ref> refs;
         if (docs.empty())
             return refs;
-        const auto dir = rt.store->data_dir() / "documents" / storage::safe_file_name(id);
+        const auto dir = data_dir / "documents" / storage::safe_file_name(id);
         if (auto made = make_private_directories(dir); !made)
             return made.error();
         for (std::size_t i = 0; i < docs.size(); ++i) {
             auto& d = docs[i];
-            const auto relative = rt.store->document_file(id, i);
-            const auto path = rt.store->data_dir() / relative;
+            const auto relative = storage::store::document_file(id, i);
+            const auto path = data_dir / relative;
             storage::document_ref ref{d.name, d.mime_type, d.primary, {relative, 0, {}}};
             if (d.file) {
                 auto copied = copy_file_durably(*d.file, path);
@@ -470,7 +499,7 @@ asio::awaitable<result<submit_result>> runner::submit(submit_request request) {
     auto entry = rt.stage_new<outgoing_traits>(batch, r, first,
                                                "to " + r.receiver + ", deadline " + format_time(deadline));
     unless_committed.keep = true;
-    auto committed = co_await rt.store->commit(std::move(batch), asio::use_awaitable);
+    auto committed = co_await rt.commit(std::move(batch));
     if (!committed) {
         rt.log(log_level::warning, "a submit could not be recorded; its documents stay until the next start",
                {{"id", id}, {"error", committed.error().describe()}});
@@ -484,68 +513,148 @@ result<submit_result> runner::submit_blocking(submit_request request) {
     return run_blocking(*impl_, submit(std::move(request)));
 }
 
-result<std::optional<outgoing_view>> runner::find_outgoing(const std::string& id) const {
-    auto& rt = *impl_;
-    if (!rt.store)
-        return stopped();
-    auto r = rt.store->find_outgoing(id);
+// ---- reads: each a function of the store, run blocking (read) or on the reader pool (read_async)
+
+namespace {
+
+result<std::optional<outgoing_view>> outgoing_of(const storage::store& s, const std::string& id) {
+    auto r = s.find_outgoing(id);
     if (!r)
         return r.error();
     if (!*r)
         return std::optional<outgoing_view>();
-    auto h = rt.store->history(storage::record_kind::outgoing, id);
+    auto h = s.history(storage::record_kind::outgoing, id);
     if (!h)
         return h.error();
     return std::optional<outgoing_view>(outgoing_view{std::move(**r), std::move(*h)});
 }
 
-result<std::optional<incoming_view>> runner::find_incoming(const std::string& reference) const {
-    auto& rt = *impl_;
-    if (!rt.store)
-        return stopped();
-    auto r = rt.store->find_incoming(reference);
+result<std::optional<incoming_view>> incoming_of(const storage::store& s, const std::string& reference) {
+    auto r = s.find_incoming(reference);
     if (!r)
         return r.error();
     if (!*r)
         return std::optional<incoming_view>();
-    auto h = rt.store->history(storage::record_kind::incoming, reference);
+    auto h = s.history(storage::record_kind::incoming, reference);
     if (!h)
         return h.error();
     return std::optional<incoming_view>(incoming_view{std::move(**r), std::move(*h)});
 }
 
-result<std::optional<incoming_view>>
-runner::find_incoming_by_message_id(const std::string& message_id) const {
-    auto& rt = *impl_;
-    if (!rt.store)
-        return stopped();
-    auto reference = rt.store->incoming_by_message_id(message_id);
+result<std::optional<incoming_view>> incoming_by_message_id(const storage::store& s,
+                                                            const std::string& message_id) {
+    auto reference = s.incoming_by_message_id(message_id);
     if (!reference)
         return reference.error();
     if (!*reference)
         return std::optional<incoming_view>();
-    return find_incoming(**reference);
+    return incoming_of(s, **reference);
+}
+
+result<std::filesystem::path> payload_of(const storage::store& s, const std::string& message_id) {
+    auto reference = s.incoming_by_message_id(message_id);
+    if (!reference)
+        return reference.error();
+    if (!*reference)
+        return make_error(errc::not_found, "no incoming message " + message_id);
+    auto r = s.find_incoming(**reference);
+    if (!r)
+        return r.error();
+    if (!*r || (*r)->machine.state != sm::incoming_state::locked)
+        return make_error(errc::not_locked,
+                          "incoming message " + message_id + " is not locked: peek it first");
+    return s.absolute((*r)->payload.path.empty() ? (*r)->package : (*r)->payload);
+}
+
+result<std::vector<inbox_message>> inbox_of(const storage::store& s, std::size_t limit) {
+    std::vector<inbox_message> out;
+    auto scanned = s.scan_inbox([&](const storage::incoming_record& r) {
+        out.push_back(to_inbox_message(r));
+        return limit == 0 || out.size() < limit;
+    });
+    if (!scanned)
+        return scanned.error();
+    return out;
+}
+
+} // namespace
+
+result<std::optional<outgoing_view>> runner::find_outgoing(const std::string& id) const {
+    return impl_->read([&](const storage::store& s) { return outgoing_of(s, id); });
+}
+
+result<std::optional<incoming_view>> runner::find_incoming(const std::string& reference) const {
+    return impl_->read([&](const storage::store& s) { return incoming_of(s, reference); });
+}
+
+result<std::optional<incoming_view>>
+runner::find_incoming_by_message_id(const std::string& message_id) const {
+    return impl_->read([&](const storage::store& s) { return incoming_by_message_id(s, message_id); });
+}
+
+result<std::filesystem::path> runner::pop(const std::string& message_id) const {
+    return impl_->read([&](const storage::store& s) { return payload_of(s, message_id); });
+}
+
+result<std::vector<inbox_message>> runner::list_inbox(std::size_t limit) const {
+    return impl_->read([&](const storage::store& s) { return inbox_of(s, limit); });
 }
 
 result<std::vector<std::string>> runner::list_incoming(sm::incoming_state state, std::size_t limit) const {
-    if (!impl_->store)
-        return stopped();
-    return impl_->store->list(storage::record_kind::incoming, static_cast<std::uint8_t>(state), limit);
+    return impl_->read([&](const storage::store& s) {
+        return s.list(storage::record_kind::incoming, static_cast<std::uint8_t>(state), limit);
+    });
 }
 
 result<std::vector<std::string>> runner::list_outgoing(sm::outgoing_state state, std::size_t limit) const {
-    if (!impl_->store)
-        return stopped();
-    return impl_->store->list(storage::record_kind::outgoing, static_cast<std::uint8_t>(state), limit);
+    return impl_->read([&](const storage::store& s) {
+        return s.list(storage::record_kind::outgoing, static_cast<std::uint8_t>(state), limit);
+    });
+}
+
+asio::awaitable<result<std::optional<outgoing_view>>> runner::async_find_outgoing(std::string id) {
+    auto job = [id = std::move(id)](const storage::store& s) {
+        return outgoing_of(s, id);
+    };
+    co_return co_await impl_->read_async(std::move(job));
+}
+
+asio::awaitable<result<std::optional<incoming_view>>> runner::async_find_incoming(std::string reference) {
+    auto job = [reference = std::move(reference)](const storage::store& s) {
+        return incoming_of(s, reference);
+    };
+    co_return co_await impl_->read_async(std::move(job));
+}
+
+asio::awaitable<result<std::optional<incoming_view>>>
+runner::async_find_incoming_by_message_id(std::string message_id) {
+    auto job = [message_id = std::move(message_id)](const storage::store& s) {
+        return incoming_by_message_id(s, message_id);
+    };
+    co_return co_await impl_->read_async(std::move(job));
+}
+
+asio::awaitable<result<std::filesystem::path>> runner::async_pop(std::string message_id) {
+    auto job = [message_id = std::move(message_id)](const storage::store& s) {
+        return payload_of(s, message_id);
+    };
+    co_return co_await impl_->read_async(std::move(job));
+}
+
+asio::awaitable<result<std::vector<inbox_message>>> runner::async_list_inbox(std::size_t limit) {
+    auto job = [limit](const storage::store& s) {
+        return inbox_of(s, limit);
+    };
+    co_return co_await impl_->read_async(std::move(job));
 }
 
 result<void> runner::pause_sending() {
     auto& rt = *impl_;
-    if (!rt.store || rt.stopping)
+    if (rt.stopping)
         return stopped();
     storage::write_batch b;
     storage::store::stage_sending_paused(b, true);
-    if (auto r = rt.store->commit_blocking(std::move(b)); !r)
+    if (auto r = rt.with_store([&b](storage::store& s) { return s.commit_blocking(std::move(b)); }); !r)
         return r;
     rt.paused = true;
     rt.log(log_level::info, "sending paused");
@@ -554,11 +663,11 @@ result<void> runner::pause_sending() {
 
 result<void> runner::resume_sending() {
     auto& rt = *impl_;
-    if (!rt.store || rt.stopping)
+    if (rt.stopping)
         return stopped();
     storage::write_batch b;
     storage::store::stage_sending_paused(b, false);
-    if (auto r = rt.store->commit_blocking(std::move(b)); !r)
+    if (auto r = rt.with_store([&b](storage::store& s) { return s.commit_blocking(std::move(b)); }); !r)
         return r;
     rt.paused = false;
     // Woken in creation order, so they line up for action slots in the order they were submitted.
@@ -584,7 +693,10 @@ asio::awaitable<result<void>> runner::retry(std::string id) {
     auto& rt = *impl_;
     if (!rt.started || rt.stopping)
         co_return stopped();
-    auto r = rt.store->find_outgoing(id);
+    auto lookup = [id](const storage::store& s) {
+        return s.find_outgoing(id);
+    };
+    auto r = co_await rt.read_async(std::move(lookup));
     if (!r)
         co_return r.error();
     if (!*r)
@@ -617,24 +729,33 @@ asio::awaitable<result<std::optional<inbox_message>>> runner::peek(peek_filter f
     // A message another peek is locking right now, or one that moved on meanwhile, is skipped.
     std::unordered_set<std::string> skip;
     for (int round = 0; round < 64; ++round) {
-        std::optional<storage::incoming_record> candidate;
-        auto scanned = rt.store->scan_inbox([&](const storage::incoming_record& r) {
-            const auto differs = [](const std::string& wanted, const std::string& actual) {
-                return !wanted.empty() && wanted != actual;
-            };
-            if (skip.contains(r.reference) || differs(filter.process, r.process) ||
-                differs(filter.conversation_id, r.conversation_id) ||
-                differs(filter.message_id, r.message_id) || differs(filter.sender, r.sender) ||
-                differs(filter.receiver, r.receiver))
-                return true;
-            std::lock_guard lock(rt.claims_mutex);
-            if (!rt.peeking.insert(r.reference).second)
-                return true;
-            candidate = r;
-            return false;
-        });
+        // The first match not skipped, claimed against concurrent peeks (on the reader pool).
+        auto find = [&rt, filter,
+                     skip](const storage::store& s) -> result<std::optional<storage::incoming_record>> {
+            std::optional<storage::incoming_record> found;
+            auto scanned = s.scan_inbox([&](const storage::incoming_record& r) {
+                const auto differs = [](const std::string& wanted, const std::string& actual) {
+                    return !wanted.empty() && wanted != actual;
+                };
+                if (skip.contains(r.reference) || differs(filter.process, r.process) ||
+                    differs(filter.conversation_id, r.conversation_id) ||
+                    differs(filter.message_id, r.message_id) || differs(filter.sender, r.sender) ||
+                    differs(filter.receiver, r.receiver))
+                    return true;
+                std::lock_guard lock(rt.claims_mutex);
+                if (!rt.peeking.insert(r.reference).second)
+                    return true;
+                found = r;
+                return false;
+            });
+            if (!scanned)
+                return scanned.error();
+            return found;
+        };
+        auto scanned = co_await rt.read_async(std::move(find));
         if (!scanned)
             co_return scanned.error();
+        auto& candidate = *scanned;
         if (!candidate)
             co_return std::optional<inbox_message>();
         auto reference = candidate->reference;
@@ -657,29 +778,14 @@ result<std::optional<inbox_message>> runner::peek_blocking(peek_filter filter) {
     return run_blocking(*impl_, peek(std::move(filter)));
 }
 
-result<std::filesystem::path> runner::pop(const std::string& message_id) const {
-    auto& rt = *impl_;
-    if (!rt.store)
-        return stopped();
-    auto reference = rt.store->incoming_by_message_id(message_id);
-    if (!reference)
-        return reference.error();
-    if (!*reference)
-        return make_error(errc::not_found, "no incoming message " + message_id);
-    auto r = rt.store->find_incoming(**reference);
-    if (!r)
-        return r.error();
-    if (!*r || (*r)->machine.state != sm::incoming_state::locked)
-        return make_error(errc::not_locked,
-                          "incoming message " + message_id + " is not locked: peek it first");
-    return rt.store->absolute((*r)->payload.path.empty() ? (*r)->package : (*r)->payload);
-}
-
 asio::awaitable<result<void>> runner::take(std::string message_id) {
     auto& rt = *impl_;
     if (!rt.started || rt.stopping)
         co_return stopped();
-    auto reference = rt.store->incoming_by_message_id(message_id);
+    auto owner = [message_id](const storage::store& s) {
+        return s.incoming_by_message_id(message_id);
+    };
+    auto reference = co_await rt.read_async(std::move(owner));
     if (!reference)
         co_return reference.error();
     if (!*reference)
@@ -693,7 +799,10 @@ asio::awaitable<result<void>> runner::take(std::string message_id) {
     if (*v == sm::verdict::rejected) {
         // As the reference: only a message the end system has locked (peeked) can be taken, so
         // that LEVERT never acknowledges what it did not download.
-        auto r = rt.store->find_incoming(**reference);
+        auto lookup = [ref = **reference](const storage::store& s) {
+            return s.find_incoming(ref);
+        };
+        auto r = co_await rt.read_async(std::move(lookup));
         if (!r)
             co_return r.error();
         if (*r && (*r)->machine.state == sm::incoming_state::queued)
@@ -706,20 +815,6 @@ asio::awaitable<result<void>> runner::take(std::string message_id) {
 
 result<void> runner::take_blocking(std::string message_id) {
     return run_blocking(*impl_, take(std::move(message_id)));
-}
-
-result<std::vector<inbox_message>> runner::list_inbox(std::size_t limit) const {
-    auto& rt = *impl_;
-    if (!rt.store)
-        return stopped();
-    std::vector<inbox_message> out;
-    auto scanned = rt.store->scan_inbox([&](const storage::incoming_record& r) {
-        out.push_back(to_inbox_message(r));
-        return limit == 0 || out.size() < limit;
-    });
-    if (!scanned)
-        return scanned.error();
-    return out;
 }
 
 std::uint64_t runner::subscribe(std::function<void(const transition_event&)> callback) {
@@ -755,15 +850,14 @@ runner_stats runner::stats() const {
     s.in_flight = rt.slots.in_use();
     s.waiting_for_slot = rt.slots.waiting();
     s.transitions = rt.transitions;
+    std::shared_lock gate(rt.store_gate);
     if (rt.store)
         s.commits = rt.store->commit_stats();
     return s;
 }
 
 result<std::size_t> runner::count_unfinished(storage::record_kind kind) const {
-    if (!impl_->store)
-        return stopped();
-    return impl_->store->count_live(kind);
+    return impl_->read([kind](const storage::store& s) { return s.count_live(kind); });
 }
 
 asio::any_io_executor runner::executor() const {

@@ -2,6 +2,8 @@
 // Internal to engine/.
 #pragma once
 
+#include <kurer/asio/offload.hpp>
+#include <kurer/core/unique_function.hpp>
 #include <kurer/engine/runner.hpp>
 #include <kurer/statemachine/schedule.hpp>
 #include <kurer/storage/store.hpp>
@@ -24,6 +26,7 @@
 #include <mutex>
 #include <optional>
 #include <random>
+#include <shared_mutex>
 #include <string>
 #include <thread>
 #include <unordered_map>
@@ -38,45 +41,6 @@ using strand_t = asio::strand<asio::io_context::executor_type>;
 
 time_point now_ms() noexcept;
 std::string format_time(time_point t);
-
-// A move-only callable (std::function wants copyable targets; completion handlers are not).
-template <class Signature>
-class unique_function;
-
-template <class R, class... Args>
-class unique_function<R(Args...)> {
-public:
-    unique_function() = default;
-    template <class F>
-    unique_function(F f)
-        : impl_(std::make_unique<model<F>>(std::move(f))) {}
-    R operator()(Args... args) { return impl_->call(std::forward<Args>(args)...); }
-    explicit operator bool() const noexcept { return impl_ != nullptr; }
-
-private:
-    struct base {
-        virtual ~base() = default;
-        virtual R call(Args... args) = 0;
-    };
-    template <class F>
-    struct model final : base {
-        explicit model(F fn)
-            : f(std::move(fn)) {}
-        R call(Args... args) override { return f(std::forward<Args>(args)...); }
-        F f;
-    };
-    std::unique_ptr<base> impl_;
-};
-
-// Wraps a completion handler so that calling it (from any thread) posts it to its own executor.
-template <class Signature, class Handler>
-auto posting(Handler handler) {
-    return [h = std::move(handler)](auto... args) mutable {
-        auto ex = asio::get_associated_executor(h);
-        asio::post(ex,
-                   [h = std::move(h), ... a = std::move(args)]() mutable { std::move(h)(std::move(a)...); });
-    };
-}
 
 // FIFO admission of actions: at most `capacity` run at once, the rest are granted in the order
 // they asked. A grant is delivered by calling the ticket's callback (from whichever thread
@@ -243,7 +207,12 @@ struct runtime {
     std::vector<std::thread> threads;
     asio::thread_pool pool;
     slot_queue slots;
+    asio::thread_pool readers{2}; // store reads behind the public API, away from packing
     std::unique_ptr<storage::store> store;
+    std::filesystem::path files; // the store's data_dir, known after it is closed too
+    // Every use of the store from the public API holds it shared (with_store, read, commit);
+    // stop() takes it alone to close the store, so no call can meet a closed store.
+    mutable std::shared_mutex store_gate;
 
     std::atomic<bool> started{false};
     std::atomic<bool> stopping{false};
@@ -287,8 +256,9 @@ struct runtime {
     std::optional<strand_t> poll_strand;
 
     // ---- helpers
-    void log(log_level level, std::string_view message,
-             std::initializer_list<std::pair<std::string_view, std::string_view>> fields = {});
+    void log(log_level level, std::string_view message, log_fields fields = {}) const {
+        config.log(level, message, fields);
+    }
     std::chrono::milliseconds backoff(std::uint32_t failures);
     // What a decision needs: the time, the retry policy, a random jitter, the lock timeout.
     sm::context context();
@@ -301,7 +271,7 @@ struct runtime {
     void spawn(std::shared_ptr<actor<Traits>> a);
     // The actor for an id, loaded from the store if it is not in memory.
     template <class Traits>
-    result<std::shared_ptr<actor<Traits>>> actor_for(const std::string& id);
+    asio::awaitable<result<std::shared_ptr<actor<Traits>>>> actor_for(const std::string& id);
     // Hands an event to a message's actor and waits until it is applied (and durable if accepted).
     template <class Traits>
     asio::awaitable<result<sm::verdict>> deliver(std::string id, typename Traits::event event,
@@ -318,20 +288,40 @@ struct runtime {
     template <class Traits>
     void announce(const typename Traits::record& r, const storage::history_entry& e);
 
-    // Runs blocking work on the worker pool and resumes the caller on its own executor.
+    // The store behind the public API, under the gate (blocking, on the calling thread): after
+    // stop() has closed the store every such use answers errc::stopping instead of touching it.
+    template <class F>
+    auto with_store(F&& f) -> std::invoke_result_t<F&, storage::store&> {
+        std::shared_lock gate(store_gate);
+        if (!store)
+            return make_error(errc::stopping, "the engine is not running");
+        return f(*store);
+    }
+    template <class F>
+    auto read(F&& f) const -> std::invoke_result_t<F&, const storage::store&> {
+        std::shared_lock gate(store_gate);
+        if (!store)
+            return make_error(errc::stopping, "the engine is not running");
+        return f(std::as_const(*store));
+    }
+    // The same read on the reader pool, resuming the caller on its own executor: every read an
+    // awaitable API call makes goes this way, so none runs on an event loop.
+    template <class F>
+    asio::awaitable<std::invoke_result_t<F&, const storage::store&>> read_async(F f) {
+        auto job = [this, f = std::move(f)]() mutable {
+            return read(f);
+        };
+        auto r = co_await kurer::offload(readers.get_executor(), std::move(job));
+        co_return r;
+    }
+    // A durable commit from an API call: handed to the committer under the gate (never waiting
+    // under it); errc::stopping once the store is closed.
+    asio::awaitable<result<void>> commit(storage::write_batch batch);
+
+    // Blocking work on the worker pool (kurer::offload), resuming the caller on its executor.
     template <class F>
     asio::awaitable<std::invoke_result_t<F&>> offload(F f) {
-        using R = std::invoke_result_t<F&>;
-        // Named, not written inline: GCC 12 destroys a capturing lambda twice when it appears in
-        // the same expression as co_await (see docs/architecture.md, "GCC 12 and coroutines").
-        auto initiation = [this](auto handler, F fn) mutable {
-            asio::post(pool, [fn = std::move(fn), done = posting<void(R)>(std::move(handler))]() mutable {
-                done(fn());
-            });
-        };
-        auto result = co_await asio::async_initiate<const asio::use_awaitable_t<>, void(R)>(
-            std::move(initiation), asio::use_awaitable, std::move(f));
-        co_return result;
+        return kurer::offload(pool.get_executor(), std::move(f));
     }
 
     static asio::awaitable<void> poll_loop(runtime* rt);

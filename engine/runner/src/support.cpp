@@ -38,20 +38,6 @@ public:
 
 } // namespace
 
-std::string_view to_string(log_level l) noexcept {
-    switch (l) {
-    case log_level::debug:
-        return "debug";
-    case log_level::info:
-        return "info";
-    case log_level::warning:
-        return "warning";
-    case log_level::error:
-        return "error";
-    }
-    return "info";
-}
-
 const boost::system::error_category& engine_category() noexcept {
     static const category instance;
     return instance;
@@ -75,16 +61,6 @@ std::string format_time(time_point t) {
     char tail[8];
     std::snprintf(tail, sizeof tail, ".%03dZ", static_cast<int>(ms < 0 ? 0 : ms));
     return std::string(buf, n) + tail;
-}
-
-log_sink stderr_log(log_level minimum) {
-    return [minimum](log_level level, std::string_view line) {
-        if (level < minimum)
-            return;
-        static std::mutex mutex;
-        std::lock_guard lock(mutex);
-        std::cerr << line << '\n';
-    };
 }
 
 bool is_channel_name(std::string_view text) noexcept {
@@ -209,19 +185,6 @@ void actor_base::drop_ticket() {
 }
 
 // ---- runtime helpers
-
-void runtime::log(log_level level, std::string_view message,
-                  std::initializer_list<std::pair<std::string_view, std::string_view>> fields) {
-    if (!config.log)
-        return;
-    boost::json::object line;
-    line["time"] = format_time(now_ms());
-    line["level"] = to_string(level);
-    line["msg"] = message;
-    for (const auto& [k, v] : fields)
-        line[k] = v;
-    config.log(level, boost::json::serialize(line));
-}
 
 std::chrono::milliseconds runtime::backoff(std::uint32_t failures) {
     double unit = 0;

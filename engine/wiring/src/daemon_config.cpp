@@ -378,9 +378,8 @@ log_level read_level(object_reader& r) {
     if (!v)
         return log_level::info;
     const auto text = r.string("log_level", *v);
-    for (auto l : {log_level::debug, log_level::info, log_level::warning, log_level::error})
-        if (text == to_string(l))
-            return l;
+    if (auto level = parse_log_level(text))
+        return *level;
     fail("log_level", "expected \"debug\", \"info\", \"warning\" or \"error\" (got \"" + text + "\")");
 }
 

@@ -69,7 +69,7 @@ struct fixture {
         write(dir / "server.pem", server_certificate().certificate_pem);
         write(dir / "server.key", server_certificate().private_key_pem);
         tls = http::make_server_tls(dir / "server.pem", dir / "server.key").value();
-        cfg.log = [this](std::string_view line) {
+        cfg.log = [this](kurer::log_level, std::string_view line) {
             log_lines.emplace_back(line);
         };
         server = std::make_unique<http::server>(io.get_executor(), routes(), cfg);

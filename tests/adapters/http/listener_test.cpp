@@ -54,8 +54,7 @@ struct fixture {
 
     explicit fixture(http::server_config config, http::listener_options tcp = {},
                      http::listener_options local = {}) {
-        config.log = [](std::string_view) {
-        };
+        config.log = kurer::logger::silent();
         server = std::make_unique<http::server>(io.get_executor(), routes(), config);
         port = server->listen_plain({asio::ip::make_address("127.0.0.1"), 0}, tcp).value().port();
         socket = dir / "server.sock";

@@ -1,6 +1,6 @@
 #include "run.hpp"
 
-#include <kurer/http/blocking.hpp>
+#include <kurer/asio/offload.hpp>
 #include <kurer/http/single_flight.hpp>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -141,8 +141,8 @@ BOOST_AUTO_TEST_CASE(blocking_work_runs_on_the_pool_and_returns_to_the_caller) {
     asio::thread_pool pool(1);
     const auto io_thread = std::this_thread::get_id();
     auto work = [&]() -> asio::awaitable<bool> {
-        const auto worker = co_await kurer::http::run_blocking(pool.get_executor(),
-                                                               [] { return std::this_thread::get_id(); });
+        const auto worker =
+            co_await kurer::offload(pool.get_executor(), [] { return std::this_thread::get_id(); });
         co_return worker != io_thread&& std::this_thread::get_id() == io_thread;
     };
     BOOST_TEST(kurer::test::run(io, work()));

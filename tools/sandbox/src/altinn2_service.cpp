@@ -20,9 +20,9 @@
 #include <kurer/altinn2/codec.hpp>
 #include <kurer/altinn2/operations.hpp>
 #include <kurer/altinn2/streamed.hpp>
+#include <kurer/asio/offload.hpp>
 #include <kurer/core/files.hpp>
 #include <kurer/core/uuid.hpp>
-#include <kurer/http/blocking.hpp>
 #include <kurer/sandbox/service.hpp>
 
 #include <boost/json.hpp>
@@ -292,7 +292,8 @@ private:
             boost::system::error_code ec;
             auto v = json::parse(*text, ec);
             if (ec || !v.is_object() || !settings_.apply(v.as_object()))
-                ctx_->log("warning", "altinn2: ignoring an unreadable " + (root_ / "settings.json").string());
+                ctx_->log(log_level::warning,
+                          "altinn2: ignoring an unreadable " + (root_ / "settings.json").string());
         }
         std::error_code ec;
         for (const auto& entry : std::filesystem::directory_iterator(root_, ec)) {
@@ -305,7 +306,7 @@ private:
             auto v = json::parse(*text, pec);
             auto t = pec ? std::nullopt : transfer::from_json(v);
             if (!t) {
-                ctx_->log("warning",
+                ctx_->log(log_level::warning,
                           "altinn2: ignoring an unreadable " + (entry.path() / "transfer.json").string());
                 continue;
             }
@@ -458,7 +459,7 @@ private:
             auto parse = [envelope] {
                 return a2::read_initiate_request(envelope);
             };
-            auto req = co_await http::run_blocking(ctx_->blocking(), std::move(parse));
+            auto req = co_await kurer::offload(ctx_->blocking(), std::move(parse));
             v = req ? initiate(*req, &answer) : fault(0, req.error().message);
             break;
         }
@@ -466,7 +467,7 @@ private:
             auto parse = [envelope] {
                 return a2::read_check_request(envelope);
             };
-            auto req = co_await http::run_blocking(ctx_->blocking(), std::move(parse));
+            auto req = co_await kurer::offload(ctx_->blocking(), std::move(parse));
             v = req ? check(*req, &answer) : fault(0, req.error().message);
             break;
         }
@@ -474,7 +475,7 @@ private:
             auto parse = [envelope] {
                 return a2::read_list_request(envelope);
             };
-            auto req = co_await http::run_blocking(ctx_->blocking(), std::move(parse));
+            auto req = co_await kurer::offload(ctx_->blocking(), std::move(parse));
             v = req ? list(*req, &answer) : fault(0, req.error().message);
             break;
         }
@@ -482,7 +483,7 @@ private:
             auto parse = [envelope] {
                 return a2::read_confirm_request(envelope);
             };
-            auto req = co_await http::run_blocking(ctx_->blocking(), std::move(parse));
+            auto req = co_await kurer::offload(ctx_->blocking(), std::move(parse));
             v = req ? confirm(*req, &answer) : fault(0, req.error().message);
             break;
         }
@@ -829,7 +830,7 @@ private:
                 return done.error();
             return a2::read_download_request_message(*p);
         };
-        auto req = co_await http::run_blocking(ctx_->blocking(), std::move(parse));
+        auto req = co_await kurer::offload(ctx_->blocking(), std::move(parse));
         if (!req) {
             co_await send_streamed_fault(ex, a2::make_fault(0, req.error().message));
             co_return;

@@ -8,9 +8,9 @@
 // applied when a request looks at the transfers, against the sandbox's (skewable) clock: an
 // observer cannot tell that from a timer, and a test can move the clock with `clock_skew_s`.
 // Files and their metadata live under DIR/broker/a3/, so a restarted sandbox keeps its transfers.
+#include <kurer/asio/offload.hpp>
 #include <kurer/core/files.hpp>
 #include <kurer/core/uuid.hpp>
-#include <kurer/http/blocking.hpp>
 #include <kurer/http/range.hpp>
 #include <kurer/sandbox/service.hpp>
 #include <kurer/sandbox/token_authority.hpp>
@@ -575,7 +575,7 @@ private:
             if (!jec && v.is_object())
                 t = from_json(v.as_object());
             if (!t) {
-                ctx_->log("warning", "altinn3: ignoring unreadable " + entry.path().string());
+                ctx_->log(log_level::warning, "altinn3: ignoring unreadable " + entry.path().string());
                 continue;
             }
             transfers_[t->id] = std::move(*t);
@@ -584,7 +584,7 @@ private:
 
     void save(const transfer& t) {
         if (auto r = write_file_durably(meta_path(t.id), json::serialize(to_json(t))); !r)
-            ctx_->log("error", "altinn3: cannot save transfer " + t.id + ": " + r.error().message);
+            ctx_->log(log_level::error, "altinn3: cannot save transfer " + t.id + ": " + r.error().message);
     }
 
     void set_status(transfer& t, transfer_status s, time_point now) {
@@ -682,7 +682,7 @@ private:
         auto work = [authority, altinn = std::move(altinn), now, lifetime] {
             return authority->issue(altinn, now, lifetime);
         };
-        auto token = co_await http::run_blocking(ctx_->blocking(), std::move(work));
+        auto token = co_await kurer::offload(ctx_->blocking(), std::move(work));
         co_await ex.send(http::reply::text(200, std::move(token), "text/plain; charset=utf-8"));
     }
 
@@ -893,7 +893,7 @@ private:
             auto work = [path] {
                 return md5_of(path);
             };
-            auto md5 = co_await http::run_blocking(ctx_->blocking(), std::move(work));
+            auto md5 = co_await kurer::offload(ctx_->blocking(), std::move(work));
             t = find(id);
             std::string expected = *t->checksum;
             std::transform(expected.begin(), expected.end(), expected.begin(),

@@ -1,9 +1,9 @@
 // Maskinporten as the sandbox plays it: POST /token with every check of maskinporten.md §7 in
 // order, the metadata document and the JWK set.
+#include <kurer/asio/offload.hpp>
 #include <kurer/core/files.hpp>
 #include <kurer/core/organization_number.hpp>
 #include <kurer/core/uuid.hpp>
-#include <kurer/http/blocking.hpp>
 #include <kurer/maskinporten/jose.hpp>
 #include <kurer/sandbox/service.hpp>
 #include <kurer/sandbox/settings.hpp>
@@ -152,7 +152,7 @@ private:
         auto work = [this, assertion = form["assertion"], now, lifetime] {
             return check(assertion, now, lifetime);
         };
-        auto outcome = co_await http::run_blocking(ctx_->blocking(), std::move(work));
+        auto outcome = co_await kurer::offload(ctx_->blocking(), std::move(work));
         if (auto* refused = std::get_if<oauth_error>(&outcome)) {
             co_await send_error(ex, refused);
             co_return;

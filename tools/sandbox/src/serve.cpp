@@ -27,10 +27,6 @@ namespace json = boost::json;
 using boost::beast::http::verb;
 using asio_void = boost::asio::awaitable<void>;
 
-std::string escape(std::string_view s) {
-    return json::serialize(json::value(s));
-}
-
 class sandbox_context final : public context {
 public:
     sandbox_context(std::filesystem::path dir, state st, boost::asio::any_io_executor io,
@@ -39,7 +35,7 @@ public:
         , state_(std::move(st))
         , io_(std::move(io))
         , pool_(std::move(pool))
-        , verbose_(verbose) {}
+        , log_(logger(verbose ? log_level::debug : log_level::info).component("sandbox")) {}
 
     const std::filesystem::path& dir() const override { return dir_; }
     const state& current_state() const override { return state_; }
@@ -51,12 +47,7 @@ public:
     }
     boost::asio::any_io_executor executor() const override { return io_; }
     boost::asio::any_io_executor blocking() const override { return pool_; }
-    void log(std::string_view level, std::string_view message) override {
-        if (level == "debug" && !verbose_)
-            return;
-        std::cerr << "{\"level\":" << escape(level)
-                  << ",\"component\":\"sandbox\",\"message\":" << escape(message) << "}\n";
-    }
+    void log(log_level level, std::string_view message) override { log_(level, message); }
 
     void set_port(std::uint16_t port) { port_ = port; }
     void set_authority(std::unique_ptr<token_authority> a) { authority_ = std::move(a); }
@@ -66,7 +57,7 @@ private:
     state state_;
     boost::asio::any_io_executor io_;
     boost::asio::any_io_executor pool_;
-    bool verbose_;
+    logger log_;
     std::uint16_t port_ = 0;
     std::unique_ptr<token_authority> authority_;
     settings settings_;
@@ -214,12 +205,12 @@ int serve(const std::filesystem::path& dir, const serve_options& options, std::o
     signals.async_wait([&](const boost::system::error_code& ec, int) {
         if (ec)
             return;
-        ctx.log("info", "stopping");
+        ctx.log(log_level::info, "stopping");
         server.stop();
         io.stop();
     });
     ready_out << "ready " << base_url(port) << std::endl;
-    ctx.log("info", "serving " + base_url(port) + " from " + dir.string());
+    ctx.log(log_level::info, "serving " + base_url(port) + " from " + dir.string());
     io.run();
     pool.join();
     return 0;

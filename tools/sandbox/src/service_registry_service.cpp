@@ -1,8 +1,8 @@
 // The Service Registry as the sandbox plays it (service-registry.md §13): records for the
 // organisations in the state, their certificates, /jwk, signed answers, the SR's 404 texts, and
 // bearer tokens checked as the real SR checks them.
+#include <kurer/asio/offload.hpp>
 #include <kurer/core/files.hpp>
-#include <kurer/http/blocking.hpp>
 #include <kurer/maskinporten/jose.hpp>
 #include <kurer/sandbox/pki.hpp>
 #include <kurer/sandbox/service.hpp>
@@ -107,7 +107,7 @@ private:
         auto ca =
             certificate_authority::load(ctx_->dir() / st.ca_certificate, ctx_->dir() / st.ca_private_key);
         if (!ca) {
-            ctx_->log("error", "cannot rotate the SR key: " + ca.error().message);
+            ctx_->log(log_level::error, "cannot rotate the SR key: " + ca.error().message);
             return;
         }
         const auto issued = ca->issue({.common_name = "kurer sandbox service registry",
@@ -115,7 +115,7 @@ private:
                                        .serial_number = "991825827",
                                        .usage = key_usage::digital_signature});
         install_key(issued.certificate_pem, issued.private_key_pem);
-        ctx_->log("info", "service registry signing key rotated; kid " + kid_);
+        ctx_->log(log_level::info, "service registry signing key rotated; kid " + kid_);
     }
 
     // The real SR: Spring Security resource server trusting one issuer.
@@ -146,7 +146,7 @@ private:
         auto work = [&header, &payload, key] {
             return jose::sign(header, payload, *key);
         };
-        std::string token = co_await http::run_blocking(ctx_->blocking(), std::move(work));
+        std::string token = co_await kurer::offload(ctx_->blocking(), std::move(work));
         if (ctx_->switches().sr_corrupt_signature) {
             // Flip a bit in the middle of the signature part.
             const auto dot = token.rfind('.');
@@ -228,7 +228,7 @@ private:
         }
         const auto id = ex.param("id");
         if (auto conv = ex.query("conversationId"))
-            ctx_->log("debug", "SR lookup " + id + " conversationId " + *conv);
+            ctx_->log(log_level::debug, "SR lookup " + id + " conversationId " + *conv);
         std::optional<int> security_level;
         if (auto level = ex.query("securityLevel")) {
             if (level->empty() || level->size() > 2 ||

@@ -39,6 +39,6 @@ public:
 std::string percent_decode(std::string_view s);
 
 // Writes one JSON log line through config.log (or stderr).
-void log_line(const server_config& config, std::string_view level, std::string_view message);
+void log_line(const server_config& config, log_level level, std::string_view message);
 
 } // namespace kurer::http::detail

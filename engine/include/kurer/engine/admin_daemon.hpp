@@ -29,8 +29,8 @@ struct admin_service_options {
     // GET /api/capabilities/{receiver}; null answers 503 (the daemon passes the Service
     // Registry lookup when it has one).
     capabilities_lookup capabilities = {};
-    // The server's own log lines (JSON objects) go here at info level, warnings as warn; empty:
-    // stderr.
+    // The server's lines (components "admin" and "http.server") at the config's log_level;
+    // empty: the engine's own logger.
     log_sink log = {};
     // Changes to the admin_config built from the daemon config (limits, timeouts), or empty.
     std::function<void(admin_config&)> tune = {};

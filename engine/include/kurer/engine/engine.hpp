@@ -32,7 +32,7 @@
 namespace kurer::engine {
 
 struct engine_options {
-    log_sink log;              // empty: JSON lines on stderr at the config's log_level
+    log_sink log;              // lines at the config's log_level; empty: JSON lines on stderr
     adapter_observer observer; // every adapter call (metrics)
     // Replaces the broker the config names (an embedder's own transport, tests).
     std::shared_ptr<broker_port> broker;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <kurer/core/error.hpp>
+#include <kurer/core/unique_function.hpp>
 #include <kurer/storage/database.hpp>
 #include <kurer/storage/write_batch.hpp>
 
@@ -56,7 +57,7 @@ public:
         return boost::asio::async_initiate<CompletionToken, void(result<void>)>(
             [this](auto handler, write_batch b) {
                 auto ex = boost::asio::get_associated_executor(handler);
-                enqueue(std::move(b), completion::make([h = std::move(handler), ex](result<void> r) mutable {
+                enqueue(std::move(b), completion([h = std::move(handler), ex](result<void> r) mutable {
                             boost::asio::post(ex, [h = std::move(h), r = std::move(r)]() mutable {
                                 std::move(h)(std::move(r));
                             });
@@ -74,31 +75,7 @@ public:
     void stop();
 
 private:
-    // A move-only callback (std::function needs copyable targets; completion handlers are not).
-    class completion {
-    public:
-        template <class F>
-        static completion make(F f) {
-            completion c;
-            c.impl_ = std::make_unique<model<F>>(std::move(f));
-            return c;
-        }
-        void operator()(result<void> r) { impl_->call(std::move(r)); }
-
-    private:
-        struct concept_t {
-            virtual ~concept_t() = default;
-            virtual void call(result<void> r) = 0;
-        };
-        template <class F>
-        struct model final : concept_t {
-            explicit model(F fn)
-                : f(std::move(fn)) {}
-            void call(result<void> r) override { f(std::move(r)); }
-            F f;
-        };
-        std::unique_ptr<concept_t> impl_;
-    };
+    using completion = unique_function<void(result<void>)>;
 
     struct pending {
         write_batch batch;

@@ -41,6 +41,7 @@
 #pragma once
 
 #include <kurer/core/error.hpp>
+#include <kurer/core/log.hpp>
 #include <kurer/http/body.hpp>
 #include <kurer/http/error.hpp>
 
@@ -97,8 +98,8 @@ struct server_config {
     std::chrono::milliseconds header_timeout{10000};       // a request head, from its first byte to its end
     std::chrono::milliseconds keep_alive_timeout{60000};   // waiting for the first byte of the next request
     std::chrono::milliseconds io_timeout{30000};           // each step of reading or writing a body
-    // Receives one JSON object per line (session errors, handler failures). Default: stderr.
-    std::function<void(std::string_view json_line)> log{};
+    // Session errors and handler failures, as component "http.server". Default: stderr, info.
+    logger log{};
 };
 
 // How one listener treats its connections.

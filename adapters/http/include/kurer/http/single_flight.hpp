@@ -7,6 +7,7 @@
 #pragma once
 
 #include <kurer/core/error.hpp>
+#include <kurer/core/log.hpp>
 #include <kurer/http/error.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -64,19 +65,17 @@ public:
         }
         if (leader) {
             ++self->fetches;
-            boost::asio::co_spawn(self->executor, run_fetch(self, key, std::move(fetch), std::move(ttl)),
-                                  [](std::exception_ptr e) {
-                                      if (!e)
-                                          return;
-                                      try {
-                                          std::rethrow_exception(e);
-                                      } catch (const std::exception& x) {
-                                          std::fprintf(stderr,
-                                                       "{\"level\":\"error\",\"component\":\"single_flight\","
-                                                       "\"message\":\"fetch failed: %s\"}\n",
-                                                       x.what());
-                                      }
-                                  });
+            boost::asio::co_spawn(
+                self->executor, run_fetch(self, key, std::move(fetch), std::move(ttl)),
+                [](std::exception_ptr e) {
+                    if (!e)
+                        return;
+                    try {
+                        std::rethrow_exception(e);
+                    } catch (const std::exception& x) {
+                        logger().component("http.single_flight").error("fetch failed", {{"error", x.what()}});
+                    }
+                });
         }
         auto [ec, shared] = co_await waiter->async_receive(boost::asio::as_tuple(boost::asio::use_awaitable));
         if (ec || !shared)

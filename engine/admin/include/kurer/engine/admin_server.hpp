@@ -21,6 +21,7 @@
 #pragma once
 
 #include <kurer/core/error.hpp>
+#include <kurer/core/log.hpp>
 #include <kurer/engine/metrics.hpp>
 #include <kurer/engine/runner.hpp>
 
@@ -83,8 +84,9 @@ struct admin_config {
     std::chrono::milliseconds event_heartbeat{15000}; // a heartbeat line on idle /admin/events streams
 
     unsigned worker_threads = 2; // fsyncs, XML checks and store scans run here, off the I/O threads
-    // One JSON object per line (start, errors, dropped event clients). Default: stderr.
-    std::function<void(std::string_view json_line)> log;
+    // Start, errors, dropped event clients (component "admin"; the listener's own lines are
+    // "http.server"). Default: stderr, info.
+    logger log{};
 };
 
 struct admin_context {

@@ -2,6 +2,7 @@
 // JSON config (docs/configuration.md) maps onto these fields.
 #pragma once
 
+#include <kurer/core/log.hpp>
 #include <kurer/statemachine/schedule.hpp>
 #include <kurer/storage/store.hpp>
 
@@ -22,14 +23,17 @@ using namespace std::chrono_literals;
 using statemachine::backoff_delay;
 using statemachine::retry_policy;
 
-enum class log_level { debug, info, warning, error };
-std::string_view to_string(log_level l) noexcept; // "debug", "info", "warning", "error"
-
-// One log line; `message` is a complete JSON object (never holding secrets).
-using log_sink = std::function<void(log_level level, std::string_view json_line)>;
+// Logging is the one kurer::logger (core/log.hpp): level, component, sink, JSON lines.
+using kurer::log_fields;
+using kurer::log_level;
+using kurer::log_sink;
+using kurer::logger;
+using kurer::to_string;
 
 // JSON lines on stderr at `minimum` and above.
-log_sink stderr_log(log_level minimum = log_level::info);
+inline logger stderr_log(log_level minimum = log_level::info) {
+    return logger(minimum);
+}
 
 struct runner_config {
     std::filesystem::path data_dir; // required: the store lives here
@@ -46,7 +50,7 @@ struct runner_config {
     std::chrono::milliseconds shutdown_grace{10000};   // in-flight actions get this long to finish
     bool remove_finished_files = true;                 // delete packages and documents of finished messages
     storage::store_options store;
-    log_sink log = stderr_log();
+    logger log = stderr_log(); // the runner names itself "runner" in every line
 };
 
 } // namespace kurer::engine

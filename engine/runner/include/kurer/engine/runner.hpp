@@ -3,9 +3,22 @@
 // perform the next action" until the message is finished. A poller brings incoming files in.
 //
 // Everything a later layer needs (the admin socket, the embeddable kurer::engine) is here:
-// submit, look up, list, pause/resume, retry, subscribe, and the end system's queue. Each
-// operation exists as an awaitable (run it on any executor; it hops to the runner as needed)
-// and as a blocking call for tools and tests (never call those from the runner's own threads).
+// submit, look up, list, pause/resume, retry, subscribe, and the end system's queue.
+//
+// Threading contract
+// - Awaitables (submit, retry, peek, take, async_*): start them on any executor; they never
+//   block it. Store reads run on the runner's reader pool, document copies on its worker pool,
+//   events go to the message's actor on the runner's threads; the call resumes on the executor
+//   it was started on. No RocksDB read or file I/O happens under a lock of the runner's.
+// - Blocking calls (*_blocking, find_*, list_*, pop, pause/resume, count_unfinished): they read
+//   or commit on the calling thread and may wait for the disk. Call them from tools, tests or a
+//   pool of your own, never from the runner's threads (executor()) or an event loop that must
+//   stay responsive; there, use the awaitable twin.
+// - Never blocking and safe from any thread: stats(), sending_paused(), subscribe/unsubscribe,
+//   executor(). Subscribers are called on a runner thread after the transition is durable.
+// - stop() blocks until every action has recorded its result and the store is closed. A call
+//   that races it either completes or answers errc::stopping; none touches a closed store.
+//   Do not call stop() from the runner's own threads.
 #pragma once
 
 #include <kurer/core/error.hpp>
@@ -146,6 +159,7 @@ public:
     result<submit_result> submit_blocking(submit_request request);
 
     result<std::optional<outgoing_view>> find_outgoing(const std::string& id) const;
+    boost::asio::awaitable<result<std::optional<outgoing_view>>> async_find_outgoing(std::string id);
     result<std::vector<std::string>> list_outgoing(statemachine::outgoing_state state,
                                                    std::size_t limit = 0) const;
 
@@ -164,13 +178,18 @@ public:
     result<std::optional<inbox_message>> peek_blocking(peek_filter filter = {});
     // The file to hand the end system for a locked message (its payload, else the package).
     result<std::filesystem::path> pop(const std::string& message_id) const;
+    boost::asio::awaitable<result<std::filesystem::path>> async_pop(std::string message_id);
     // The end system has it: INNKOMMENDE_LEVERT, and LEVERT goes back to the sender.
     boost::asio::awaitable<result<void>> take(std::string message_id);
     result<void> take_blocking(std::string message_id);
     result<std::vector<inbox_message>> list_inbox(std::size_t limit = 0) const;
+    boost::asio::awaitable<result<std::vector<inbox_message>>> async_list_inbox(std::size_t limit = 0);
     result<std::optional<incoming_view>> find_incoming(const std::string& reference) const;
+    boost::asio::awaitable<result<std::optional<incoming_view>>> async_find_incoming(std::string reference);
     // The incoming message that stored this messageId (not its duplicates), with its history.
     result<std::optional<incoming_view>> find_incoming_by_message_id(const std::string& message_id) const;
+    boost::asio::awaitable<result<std::optional<incoming_view>>>
+    async_find_incoming_by_message_id(std::string message_id);
     // Broker references of incoming files in one state (as list_outgoing does for outgoing).
     result<std::vector<std::string>> list_incoming(statemachine::incoming_state state,
                                                    std::size_t limit = 0) const;

@@ -23,6 +23,7 @@
 // CPU-heavy work (RSA, zip, XML) goes through ctx.blocking().
 #pragma once
 
+#include <kurer/core/log.hpp>
 #include <kurer/http/server.hpp>
 #include <kurer/sandbox/state.hpp>
 
@@ -56,7 +57,7 @@ public:
     virtual std::chrono::system_clock::time_point now() const = 0;
     virtual boost::asio::any_io_executor executor() const = 0;
     virtual boost::asio::any_io_executor blocking() const = 0; // a worker pool
-    virtual void log(std::string_view level, std::string_view message) = 0;
+    virtual void log(log_level level, std::string_view message) = 0;
 };
 
 class service {
