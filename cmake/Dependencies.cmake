@@ -10,3 +10,6 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LibZip REQUIRED IMPORTED_TARGET libzip>=1.7)
 pkg_check_modules(Botan REQUIRED IMPORTED_TARGET botan-2>=2.19)
 pkg_check_modules(XercesC REQUIRED IMPORTED_TARGET xerces-c>=3.2)
+# Europe/Oslo from the system's tzdata (/usr/share/zoneinfo): Debian's date-tz is built with
+# USE_SYSTEM_TZ_DB, and its target date::date-tz carries USE_OS_TZDB=1 (no download code).
+find_package(date 3.0 REQUIRED CONFIG)

@@ -1,4 +1,5 @@
 // The embeddable engine: wiring, runner, and the order they start and stop in.
+#include <kurer/dpo/date_time.hpp>
 #include <kurer/dpo/sbd.hpp>
 #include <kurer/engine/engine.hpp>
 
@@ -50,6 +51,9 @@ engine::~engine() {
 
 result<std::unique_ptr<engine>> engine::start(daemon_config config, engine_options options) {
     config.runner.log = logger(config.level, options.log); // options.log empty: stderr
+    // SBDs and the admin API write Oslo time: without tzdata, refuse to start rather than guess.
+    if (auto zone = dpo::load_oslo_time_zone(); !zone)
+        return zone.error();
 
     struct ports chosen;
     std::shared_ptr<network> net;

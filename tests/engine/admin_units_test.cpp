@@ -135,6 +135,18 @@ BOOST_AUTO_TEST_CASE(content_disposition_and_boundaries_are_read_as_rfc_6266_and
     BOOST_TEST(!multipart_boundary("multipart/form-data"));
 }
 
+// filename* values are percent-decoded strictly: a bad or cut-off escape is a 400, not a name.
+BOOST_AUTO_TEST_CASE(filename_star_escapes_must_be_whole) {
+    BOOST_TEST(*parse_content_disposition("attachment; filename*=UTF-8''a+b%20c%2B.pdf").value().filename ==
+               "a+b c+.pdf");
+    for (const char* bad : {"attachment; filename*=UTF-8''%G1", "attachment; filename*=UTF-8''brev%4",
+                            "attachment; filename*=UTF-8''brev%"}) {
+        const auto d = parse_content_disposition(bad);
+        BOOST_TEST_REQUIRE(d.has_error(), bad);
+        BOOST_TEST(d.error().message.find("filename*: bad percent-encoding") == 0u, d.error().message);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(document_names_are_plain_file_names) {
     BOOST_TEST(!bad_document_name("brev.pdf"));
     BOOST_TEST(!bad_document_name("s\xC3\xB8knad med mellomrom.pdf"));

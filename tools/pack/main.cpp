@@ -3,6 +3,7 @@
 #include <kurer/core/files.hpp>
 #include <kurer/core/uuid.hpp>
 #include <kurer/dpo/asic.hpp>
+#include <kurer/dpo/date_time.hpp>
 #include <kurer/dpo/package.hpp>
 #include <kurer/dpo/sbd.hpp>
 #include <kurer/dpo/trust.hpp>
@@ -121,6 +122,8 @@ int pack_command(int argc, char** argv) {
         options.altinn2 =
             kurer::dpo::altinn2_manifest{args->get("--senders-reference").value_or(kurer::random_uuid())};
 
+    if (auto zone = kurer::dpo::load_oslo_time_zone(); !zone) // the SBD is stamped in Oslo time
+        return fail(zone.error());
     auto id = kurer::dpo::identity::load(*cert, *key);
     if (!id)
         return fail(id.error());
@@ -176,6 +179,8 @@ int open_command(int argc, char** argv) {
     const std::filesystem::path package = args->positional.front();
     const std::filesystem::path dir = *out;
 
+    if (auto zone = kurer::dpo::load_oslo_time_zone(); !zone) // the SBD is stamped in Oslo time
+        return fail(zone.error());
     auto id = kurer::dpo::identity::load(*cert, *key);
     if (!id)
         return fail(id.error());

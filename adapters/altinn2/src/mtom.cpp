@@ -1,6 +1,7 @@
 #include <kurer/altinn2/errors.hpp>
 #include <kurer/altinn2/mtom.hpp>
 #include <kurer/core/uuid.hpp>
+#include <kurer/http/percent.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -145,21 +146,8 @@ result<media_type> parse_media_type(std::string_view value) {
 }
 
 std::string cid_href(std::string_view content_id) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out = "cid:";
-    for (const char c : content_id) {
-        const auto u = static_cast<unsigned char>(c);
-        const bool plain = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                           std::string_view("-._~!$&'()*+,;=:@/").find(c) != std::string_view::npos;
-        if (plain) {
-            out += c;
-        } else {
-            out += '%';
-            out += hex[u >> 4];
-            out += hex[u & 0xF];
-        }
-    }
-    return out;
+    // RFC 2392: a cid: URL is an addr-spec in URL form; pchar and '/' stay as they are.
+    return "cid:" + http::percent_encode(content_id, http::segment_chars + '/');
 }
 
 result<std::string> content_id_from_href(std::string_view href) {
@@ -167,38 +155,14 @@ result<std::string> content_id_from_href(std::string_view href) {
     if (href.size() < 4 || lowered(href.substr(0, 4)) != "cid:")
         return make_error(errc::malformed_envelope,
                           "href '" + std::string(href.substr(0, 100)) + "' is not a cid: URL", retry::no);
-    const auto encoded = href.substr(4);
-    std::string out;
-    out.reserve(encoded.size());
-    const auto hex_value = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        c = lower(c);
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        return -1;
-    };
-    for (std::size_t i = 0; i < encoded.size(); ++i) {
-        if (encoded[i] != '%') {
-            out += encoded[i];
-            continue;
-        }
-        if (i + 2 >= encoded.size())
-            return make_error(errc::malformed_envelope,
-                              "href '" + std::string(href.substr(0, 100)) + "' has a truncated %-escape",
-                              retry::no);
-        const int a = hex_value(encoded[i + 1]);
-        const int b = hex_value(encoded[i + 2]);
-        if (a < 0 || b < 0)
-            return make_error(errc::malformed_envelope,
-                              "href '" + std::string(href.substr(0, 100)) + "' has an invalid %-escape",
-                              retry::no);
-        out += static_cast<char>(a * 16 + b);
-        i += 2;
-    }
-    if (out.empty())
+    auto out = http::percent_decode(href.substr(4));
+    if (!out)
+        return make_error(errc::malformed_envelope,
+                          "href '" + std::string(href.substr(0, 100)) + "': " + out.error().message,
+                          retry::no);
+    if (out->empty())
         return make_error(errc::malformed_envelope, "href 'cid:' names no Content-ID", retry::no);
-    return out;
+    return std::move(*out);
 }
 
 std::string_view bare_content_id(std::string_view header_value) noexcept {

@@ -1,14 +1,13 @@
 #include <kurer/altinn3/client.hpp>
 #include <kurer/asio/offload.hpp>
 #include <kurer/http/client.hpp>
+#include <kurer/http/percent.hpp>
 #include <kurer/http/range.hpp>
 #include <kurer/http/single_flight.hpp>
 #include <kurer/maskinporten/grant.hpp>
 #include <kurer/maskinporten/token_provider.hpp>
 
 #include <boost/json.hpp>
-#include <boost/url/encode.hpp>
-#include <boost/url/rfc/unreserved_chars.hpp>
 
 #include <botan/hash.h>
 #include <botan/hex.h>
@@ -63,10 +62,6 @@ bool safe_id(std::string_view id) {
     return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
         return std::isxdigit(static_cast<unsigned char>(c)) || c == '-';
     });
-}
-
-std::string query_value(std::string_view v) {
-    return boost::urls::encode(v, boost::urls::unreserved_chars);
 }
 
 std::string string_or_empty(const json::object& o, std::string_view name) {
@@ -338,11 +333,11 @@ struct client::impl : std::enable_shared_from_this<impl> {
 
     awaitable<result<std::vector<std::string>>> list(std::string status, std::string recipient_status) {
         auto self = shared_from_this();
-        std::string target = "/filetransfer?resourceId=" + query_value(cfg.resource_id);
+        std::string target = "/filetransfer?resourceId=" + http::percent_encode(cfg.resource_id);
         if (!status.empty())
-            target += "&status=" + query_value(status);
+            target += "&status=" + http::percent_encode(status);
         if (!recipient_status.empty())
-            target += "&recipientStatus=" + query_value(recipient_status);
+            target += "&recipientStatus=" + http::percent_encode(recipient_status);
         auto req = json_request(verb::get, url(target));
         auto r = co_await send(std::move(req), std::string(scope_read));
         if (!r)

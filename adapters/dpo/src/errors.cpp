@@ -128,6 +128,8 @@ public:
             return "document cannot be packed";
         case errc::io_failure:
             return "file I/O failed";
+        case errc::time_zone_unavailable:
+            return "time zone Europe/Oslo not available";
         }
         return "unknown DPO package error";
     }

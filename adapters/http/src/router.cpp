@@ -1,8 +1,7 @@
 #include "detail/exchange_impl.hpp"
 
+#include <kurer/http/percent.hpp>
 #include <kurer/http/server.hpp>
-
-#include <boost/url/parse.hpp>
 
 namespace kurer::http {
 namespace {
@@ -57,7 +56,19 @@ boost::asio::awaitable<void> router::run_chain(exchange ex, std::size_t index) c
 }
 
 boost::asio::awaitable<void> router::route_request(exchange ex) const {
-    const auto segments = split_path(ex.path());
+    // Segments are matched decoded; a path that is not valid percent-encoding matches nothing.
+    const auto raw_segments = split_path(ex.path());
+    std::vector<std::string> segments;
+    for (const auto raw : raw_segments) {
+        auto decoded = percent_decode(raw);
+        if (!decoded) {
+            auto bad = reply::text(400, "bad request path " + std::string(ex.path().substr(0, 200)) + ": " +
+                                            decoded.error().message + "\n");
+            co_await ex.send(std::move(bad));
+            co_return;
+        }
+        segments.push_back(std::move(*decoded));
+    }
     std::vector<std::pair<std::string, std::string>> params;
     std::string allowed;
     const route* found = nullptr;
@@ -70,9 +81,9 @@ boost::asio::awaitable<void> router::route_request(exchange ex) const {
         for (std::size_t i = 0; i < fixed && match; ++i) {
             const auto& pat = r.segments[i];
             if (pat.size() >= 2 && pat.front() == '{' && pat.back() == '}')
-                params.emplace_back(pat.substr(1, pat.size() - 2), detail::percent_decode(segments[i]));
+                params.emplace_back(pat.substr(1, pat.size() - 2), segments[i]);
             else
-                match = detail::percent_decode(segments[i]) == pat;
+                match = segments[i] == pat;
         }
         if (!match)
             continue;
@@ -81,7 +92,7 @@ boost::asio::awaitable<void> router::route_request(exchange ex) const {
             for (std::size_t i = fixed; i < segments.size(); ++i) {
                 if (i > fixed)
                     rest += '/';
-                rest += detail::percent_decode(segments[i]);
+                rest += segments[i];
             }
             const auto& pat = r.segments.back();
             params.emplace_back(pat.substr(1, pat.size() - 3), std::move(rest));
@@ -110,34 +121,4 @@ boost::asio::awaitable<void> router::route_request(exchange ex) const {
     co_await ex.send(reply::text(404, "no such resource: " + std::string(ex.path()) + "\n"));
 }
 
-namespace detail {
-
-std::string percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    const auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        return -1;
-    };
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            const int hi = hex(s[i + 1]);
-            const int lo = hex(s[i + 2]);
-            if (hi >= 0 && lo >= 0) {
-                out += static_cast<char>(hi * 16 + lo);
-                i += 2;
-                continue;
-            }
-        }
-        out += s[i];
-    }
-    return out;
-}
-
-} // namespace detail
 } // namespace kurer::http

@@ -1,6 +1,7 @@
 #include <kurer/asio/offload.hpp>
 #include <kurer/core/uuid.hpp>
 #include <kurer/http/client.hpp>
+#include <kurer/http/percent.hpp>
 #include <kurer/http/single_flight.hpp>
 #include <kurer/maskinporten/token_provider.hpp>
 
@@ -139,9 +140,9 @@ request_token_at(http::client* client, std::string token_url, std::string grant,
     r.url = token_url;
     r.headers.set(boost::beast::http::field::content_type, "application/x-www-form-urlencoded");
     r.headers.set(boost::beast::http::field::accept, "application/json");
-    // A compact JWS is base64url and dots: nothing in it needs form encoding.
-    r.body = http::body_source::from_string(
-        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" + grant);
+    const http::form_fields form{{"grant_type", "urn:ietf:params:oauth:grant-type:jwt-bearer"},
+                                 {"assertion", std::move(grant)}};
+    r.body = http::body_source::from_string(http::form_encode(form));
     auto resp = co_await client->send(std::move(r));
     if (!resp) {
         auto e = resp.error();

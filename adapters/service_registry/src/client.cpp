@@ -1,5 +1,6 @@
 #include <kurer/asio/offload.hpp>
 #include <kurer/http/client.hpp>
+#include <kurer/http/percent.hpp>
 #include <kurer/http/single_flight.hpp>
 #include <kurer/maskinporten/jose.hpp>
 #include <kurer/maskinporten/token_provider.hpp>
@@ -15,26 +16,6 @@ namespace kurer::service_registry {
 namespace {
 
 namespace jose = maskinporten::jose;
-
-bool unreserved_in_path(char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           std::string_view("-._~:@!$&'()*+,;=").find(c) != std::string_view::npos;
-}
-
-std::string encode_segment(std::string_view s, bool in_query = false) {
-    static constexpr char hex[] = "0123456789ABCDEF";
-    std::string out;
-    for (const char c : s) {
-        if (unreserved_in_path(c) && !(in_query && (c == '&' || c == '=' || c == '+'))) {
-            out += c;
-        } else {
-            out += '%';
-            out += hex[(static_cast<unsigned char>(c) >> 4) & 0xf];
-            out += hex[static_cast<unsigned char>(c) & 0xf];
-        }
-    }
-    return out;
-}
 
 std::string error_description(std::string_view body) {
     boost::system::error_code ec;
@@ -257,9 +238,9 @@ boost::asio::awaitable<result<identifier_resource>> client::find(lookup l) {
     auto self = impl_;
     if (!impl::valid_identifier(l.identifier))
         co_return make_error(errc::bad_request, "invalid receiver identifier '" + l.identifier + "'");
-    std::string path = "/identifier/" + encode_segment(l.identifier);
+    std::string path = "/identifier/" + http::percent_encode(l.identifier, http::segment_chars);
     if (!l.process.empty())
-        path += "/process/" + encode_segment(l.process);
+        path += "/process/" + http::percent_encode(l.process, http::segment_chars);
     const std::string key =
         path + (l.security_level ? "?securityLevel=" + std::to_string(*l.security_level) : "");
     std::string query;
@@ -267,7 +248,7 @@ boost::asio::awaitable<result<identifier_resource>> client::find(lookup l) {
         query += "securityLevel=" + std::to_string(*l.security_level);
     if (!l.conversation_id.empty())
         query += std::string(query.empty() ? "" : "&") +
-                 "conversationId=" + encode_segment(l.conversation_id, true);
+                 "conversationId=" + http::percent_encode(l.conversation_id, http::query_value_chars);
     if (!query.empty())
         path += "?" + query;
     std::string what = "receiver " + l.identifier + (l.process.empty() ? "" : " for process " + l.process);
@@ -282,7 +263,7 @@ boost::asio::awaitable<result<identifier_resource>> client::info(std::string ide
     auto self = impl_;
     if (!impl::valid_identifier(identifier))
         co_return make_error(errc::bad_request, "invalid identifier '" + identifier + "'");
-    const std::string path = "/info/" + encode_segment(identifier);
+    const std::string path = "/info/" + http::percent_encode(identifier, http::segment_chars);
     http::single_flight_cache<identifier_resource>::fetch_function fetch = [self, path, identifier]() {
         return self->fetch(path, "organisation " + identifier);
     };

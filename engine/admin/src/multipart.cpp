@@ -1,6 +1,7 @@
 #include "multipart.hpp"
 
 #include <kurer/http/error.hpp>
+#include <kurer/http/percent.hpp>
 
 #include <algorithm>
 #include <cctype>
@@ -26,16 +27,6 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 // RFC 5987 ext-value: charset'language'percent-encoded.
 result<std::string> decode_ext_value(std::string_view v) {
     const auto q1 = v.find('\'');
@@ -43,19 +34,10 @@ result<std::string> decode_ext_value(std::string_view v) {
     if (q2 == std::string_view::npos)
         return malformed("filename*: expected charset'language'value");
     const auto charset = lower(v.substr(0, q1));
-    std::string raw;
-    for (std::size_t i = q2 + 1; i < v.size(); ++i) {
-        if (v[i] == '%') {
-            const int hi = i + 2 < v.size() ? hex_value(v[i + 1]) : -1;
-            const int lo = i + 2 < v.size() ? hex_value(v[i + 2]) : -1;
-            if (hi < 0 || lo < 0)
-                return malformed("filename*: bad percent-encoding");
-            raw += static_cast<char>(hi * 16 + lo);
-            i += 2;
-        } else {
-            raw += v[i];
-        }
-    }
+    auto decoded = http::percent_decode(v.substr(q2 + 1));
+    if (!decoded)
+        return malformed("filename*: bad percent-encoding: " + decoded.error().message);
+    std::string raw = std::move(*decoded);
     if (charset == "utf-8")
         return raw;
     if (charset == "iso-8859-1") {

@@ -110,4 +110,71 @@ BOOST_AUTO_TEST_CASE(in_oslo_picks_the_offset_of_the_instant) {
     BOOST_TEST(format_date_time(date_time::in_oslo(utc(2026, 6, 1, 10, 0))) == "2026-06-01T12:00:00+02:00");
 }
 
+// The offsets come from the system's tzdata, not from a rule: Norway had no summer time from
+// 1966 to 1979, its own in 1965, and in 1980 the EU's of the day (6 April to 28 September), where
+// today's rule would have given 30 March to 26 October.
+BOOST_AUTO_TEST_CASE(history_comes_from_the_time_zone_database) {
+    BOOST_TEST_REQUIRE(load_oslo_time_zone().has_value());
+    BOOST_TEST(oslo_offset(utc(1975, 1, 15, 12, 0)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(1975, 7, 15, 12, 0)).count() == 60);
+    BOOST_TEST(roundtrip("1975-07-15T12:00:00") == "1975-07-15T12:00:00+01:00");
+    BOOST_TEST(oslo_offset(utc(1965, 7, 1, 12, 0)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(1966, 7, 1, 12, 0)).count() == 60);
+
+    BOOST_TEST(oslo_offset(utc(1980, 4, 1, 12, 0)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(1980, 4, 6, 0, 59, 59)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(1980, 4, 6, 1, 0)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(1980, 9, 28, 0, 59, 59)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(1980, 9, 28, 1, 0)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(1980, 10, 15, 12, 0)).count() == 60);
+    BOOST_TEST(roundtrip("1980-04-06T02:30:00") == "1980-04-06T03:30:00+02:00"); // its spring gap
+    BOOST_TEST(roundtrip("1980-09-28T02:30:00") == "1980-09-28T02:30:00+02:00"); // its overlap
+
+    // Before 1895 Oslo kept local mean time, 43 minutes ahead of UTC.
+    BOOST_TEST(roundtrip("1894-06-01T12:00:00") == "1894-06-01T12:00:00+00:43");
+    BOOST_TEST(format_date_time(date_time::in_oslo(utc(1895, 1, 1, 0, 0))) == "1895-01-01T01:00:00+01:00");
+}
+
+BOOST_AUTO_TEST_CASE(transitions_in_2024_and_2030) {
+    BOOST_TEST(roundtrip("2024-03-31T01:59:59") == "2024-03-31T01:59:59+01:00");
+    BOOST_TEST(roundtrip("2024-03-31T02:30:00") == "2024-03-31T03:30:00+02:00");
+    BOOST_TEST(roundtrip("2024-03-31T03:00:00") == "2024-03-31T03:00:00+02:00");
+    BOOST_TEST(roundtrip("2024-10-27T02:30:00") == "2024-10-27T02:30:00+02:00");
+    BOOST_TEST(roundtrip("2024-10-27T03:00:00") == "2024-10-27T03:00:00+01:00");
+    auto overlap = parse_date_time("2024-10-27T02:30:00");
+    BOOST_TEST_REQUIRE(overlap.has_value());
+    BOOST_TEST((overlap->utc == utc(2024, 10, 27, 0, 30)));
+
+    // 2030: 31 March and 27 October.
+    BOOST_TEST(oslo_offset(utc(2030, 3, 31, 0, 59, 59)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(2030, 3, 31, 1, 0)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(2030, 10, 27, 0, 59, 59)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(2030, 10, 27, 1, 0)).count() == 60);
+    BOOST_TEST(roundtrip("2030-03-31T02:30:00") == "2030-03-31T03:30:00+02:00");
+    BOOST_TEST(roundtrip("2030-10-27T02:30:00") == "2030-10-27T02:30:00+02:00");
+}
+
+// Compiled zone files list transitions up to 2037; the yearly rule in their footer goes on.
+BOOST_AUTO_TEST_CASE(summer_time_goes_on_after_the_listed_transitions) {
+    BOOST_TEST(oslo_offset(utc(2037, 10, 25, 1, 0)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(2037, 12, 31, 23, 0)).count() == 60);
+    // 2038: 28 March and 31 October; 2040: 25 March and 28 October.
+    BOOST_TEST(oslo_offset(utc(2038, 3, 28, 0, 59, 59)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(2038, 3, 28, 1, 0)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(2038, 10, 31, 0, 59, 59)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(2038, 10, 31, 1, 0)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(2040, 7, 1, 12, 0)).count() == 120);
+    BOOST_TEST(roundtrip("2040-03-25T02:30:00") == "2040-03-25T03:30:00+02:00");
+    BOOST_TEST(roundtrip("2040-10-28T02:30:00") == "2040-10-28T02:30:00+02:00");
+    BOOST_TEST(roundtrip("2040-10-28T03:30:00") == "2040-10-28T03:30:00+01:00");
+    // Across 2100 (no leap day) and up to the last year an instant holds.
+    BOOST_TEST(oslo_offset(utc(2100, 3, 28, 0, 59, 59)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(2100, 3, 28, 1, 0)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(2100, 10, 31, 1, 0)).count() == 60);
+    BOOST_TEST(oslo_offset(utc(2261, 3, 31, 1, 0)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(2261, 10, 27, 0, 59, 59)).count() == 120);
+    BOOST_TEST(oslo_offset(utc(2261, 10, 27, 1, 0)).count() == 60);
+    BOOST_TEST(roundtrip("2261-12-31T23:59:59") == "2261-12-31T23:59:59+01:00");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -593,6 +593,50 @@ BOOST_AUTO_TEST_CASE(serves_plain_http_on_a_unix_socket) {
     unix_server.stop();
 }
 
+// Route parameters are percent-decoded; a path whose %-escapes are not two hex digits is refused
+// with 400 and the reason, whichever route it would have matched.
+BOOST_AUTO_TEST_CASE(path_segments_are_decoded_and_bad_escapes_refused) {
+    fixture f;
+    http::router r;
+    r.add(http::verb::get, "/api/capabilities/{id}", [](http::exchange ex) -> awaitable<void> {
+        co_await ex.send(http::reply::text(200, ex.param("id")));
+    });
+    r.add(http::verb::get, "/files/{rest*}", [](http::exchange ex) -> awaitable<void> {
+        co_await ex.send(http::reply::text(200, ex.param("rest")));
+    });
+    http::server unix_server(f.io.get_executor(), std::move(r));
+    const auto path = f.dir / "admin.sock";
+    BOOST_TEST_REQUIRE(unix_server.listen_unix(path).has_value());
+
+    auto call = [](std::string p, std::string target) -> awaitable<std::string> {
+        namespace bhttp = boost::beast::http;
+        asio::local::stream_protocol::socket s(co_await asio::this_coro::executor);
+        co_await s.async_connect(asio::local::stream_protocol::endpoint(p), use_awaitable);
+        bhttp::request<bhttp::empty_body> req{bhttp::verb::get, target, 11};
+        req.set(bhttp::field::host, "localhost");
+        co_await bhttp::async_write(s, req, use_awaitable);
+        boost::beast::flat_buffer buf;
+        bhttp::response<bhttp::string_body> res;
+        co_await bhttp::async_read(s, buf, res, use_awaitable);
+        co_return std::to_string(res.result_int()) + " " + res.body();
+    };
+    const auto get_path = [&](std::string target) {
+        return kurer::test::run(f.io, call(path.string(), std::move(target)));
+    };
+    BOOST_TEST(get_path("/api/capabilities/0192%3A910075918") == "200 0192:910075918");
+    BOOST_TEST(get_path("/api/capabilities/a+b%20c%2Fd") == "200 a+b c/d");
+    BOOST_TEST(get_path("/api%2Fcapabilities/x").starts_with("404 "));
+    BOOST_TEST(get_path("/files/a%20b/c%C3%B8") == "200 a b/c\xc3\xb8");
+    const auto invalid = get_path("/api/capabilities/%G1");
+    BOOST_TEST(invalid.starts_with("400 "), invalid);
+    BOOST_TEST(invalid.find("invalid %-escape") != std::string::npos, invalid);
+    const auto cut = get_path("/files/a/b%4");
+    BOOST_TEST(cut.starts_with("400 "), cut);
+    BOOST_TEST(cut.find("truncated %-escape") != std::string::npos, cut);
+    BOOST_TEST(get_path("/nowhere/%zz").starts_with("400 "));
+    unix_server.stop();
+}
+
 // 200 MB up and 200 MB down, streamed from and to files, with memory staying flat.
 BOOST_AUTO_TEST_CASE(streams_200_megabytes_both_ways_in_bounded_memory) {
     constexpr std::uint64_t size = 200ull * 1024 * 1024;

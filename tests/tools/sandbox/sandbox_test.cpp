@@ -388,6 +388,26 @@ BOOST_AUTO_TEST_CASE(checks_grants_in_the_documented_order) {
     BOOST_TEST(t.refusal(other_grant).find("unsupported_grant_type") == 0u);
 }
 
+// The form is read as application/x-www-form-urlencoded: '+' and %20 are spaces, escapes in
+// either case decode, and a bad escape is refused with the reason rather than passed through.
+BOOST_AUTO_TEST_CASE(reads_the_token_form_strictly) {
+    client_context t;
+    const auto form = [&t](const std::string& body) {
+        return t.call(http::verb::post, "/token", body,
+                      {{"Content-Type", "application/x-www-form-urlencoded"}});
+    };
+    const auto lower_case = form(
+        "grant_type=urn%3aietf%3aparams%3aoauth%3agrant-type%3ajwt-bearer&assertion=" + t.grant(t.claims()));
+    BOOST_TEST(lower_case.status == 200u, lower_case.body);
+    BOOST_TEST(t.refusal(form("grant_type=client+credentials&assertion=x"))
+                   .find("Unsupported grant_type client credentials") != std::string::npos);
+    const auto invalid = t.refusal(form("grant_type=urn%G1&assertion=x"));
+    BOOST_TEST(invalid.find("invalid_request") == 0u, invalid);
+    BOOST_TEST(invalid.find("invalid %-escape") != std::string::npos, invalid);
+    const auto cut = t.refusal(form("grant_type=x&assertion=abc%4"));
+    BOOST_TEST(cut.find("truncated %-escape") != std::string::npos, cut);
+}
+
 BOOST_AUTO_TEST_CASE(reads_the_organisation_from_either_certificate_profile) {
     client_context t;
     // B's certificate from init is SEID 2.0 (organizationIdentifier): its grant is accepted.

@@ -4,6 +4,7 @@
 #include <kurer/core/files.hpp>
 #include <kurer/core/organization_number.hpp>
 #include <kurer/core/uuid.hpp>
+#include <kurer/http/percent.hpp>
 #include <kurer/maskinporten/jose.hpp>
 #include <kurer/sandbox/service.hpp>
 #include <kurer/sandbox/settings.hpp>
@@ -41,22 +42,6 @@ struct issued_token {
     std::string scope;
     std::int64_t expires_in = 0;
 };
-
-std::string form_decode(std::string_view s) {
-    std::string out;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
-            out += ' ';
-        } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
-                   std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
-            out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
-            i += 2;
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
-}
 
 std::int64_t epoch(std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
@@ -116,19 +101,16 @@ private:
             co_await send_error(ex, &e);
             co_return;
         }
-        std::map<std::string, std::string> form;
-        std::string_view rest = *body;
-        while (!rest.empty()) {
-            const auto amp = rest.find('&');
-            const auto pair = rest.substr(0, amp);
-            const auto eq = pair.find('=');
-            if (!pair.empty())
-                form[form_decode(pair.substr(0, eq))] =
-                    eq == std::string_view::npos ? "" : form_decode(pair.substr(eq + 1));
-            if (amp == std::string_view::npos)
-                break;
-            rest.remove_prefix(amp + 1);
+        auto fields = http::form_decode(*body);
+        if (!fields) {
+            const oauth_error e{400, "invalid_request", "Invalid request: " + fields.error().message,
+                                "MP-011"};
+            co_await send_error(ex, &e);
+            co_return;
         }
+        std::map<std::string, std::string> form;
+        for (auto& [name, value] : *fields)
+            form[name] = std::move(value);
         if (!form.contains("grant_type") || !form.contains("assertion")) {
             const oauth_error e{400, "invalid_request", "Missing grant_type or assertion", "MP-011"};
             co_await send_error(ex, &e);

@@ -35,9 +35,6 @@ public:
     virtual void mark_authenticated() = 0;
 };
 
-// Percent-decoding of a path segment or query component ('+' stays '+').
-std::string percent_decode(std::string_view s);
-
 // Writes one JSON log line through config.log (or stderr).
 void log_line(const server_config& config, log_level level, std::string_view message);
 

@@ -2,8 +2,10 @@
 //
 // Output follows the reference's Jackson (ISO-8601 with offset, seconds always present, a
 // fraction only when non-zero, `Z` for UTC). Input accepts any ISO-8601 date-time; one without
-// an offset is local time in Europe/Oslo, which this file implements itself (CET/CEST with the
-// EU summer-time rule) so that no time-zone database is needed.
+// an offset is local time in Europe/Oslo. Oslo's offsets come from the system's time-zone
+// database (package tzdata, /usr/share/zoneinfo, read through date::date-tz), so history and
+// future changes are whatever tzdata says: no summer time in 1966-1979, 1980's from 6 April to
+// 28 September, the EU rule since 1996.
 #pragma once
 
 #include <kurer/core/error.hpp>
@@ -26,8 +28,13 @@ struct date_time {
     friend bool operator==(const date_time&, const date_time&) = default;
 };
 
-// Europe/Oslo's UTC offset at an instant: +01:00, or +02:00 from the last Sunday of March
-// 01:00 UTC to the last Sunday of October 01:00 UTC.
+// Reads Europe/Oslo from the system's time-zone database, once. Programs call it at start, so
+// that a missing tzdata is a clear error (errc::time_zone_unavailable) before any message
+// moves; the functions below throw error_exception with that error when it fails.
+result<void> load_oslo_time_zone();
+
+// Europe/Oslo's UTC offset at an instant, as tzdata has it (today +01:00, or +02:00 from the
+// last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC).
 std::chrono::minutes oslo_offset(instant t);
 
 // The instant of a wall-clock time in Oslo, resolved like java.time: in the spring gap the time

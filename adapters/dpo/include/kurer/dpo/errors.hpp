@@ -91,6 +91,9 @@ enum class errc {
 
     // local files (disk full, permissions): worth trying again
     io_failure,
+
+    // the system's time-zone database (package tzdata) has no readable Europe/Oslo
+    time_zone_unavailable,
 };
 
 const boost::system::error_category& dpo_category() noexcept;

@@ -194,8 +194,9 @@ using handler = std::function<boost::asio::awaitable<void>(exchange)>;
 using middleware = std::function<boost::asio::awaitable<void>(exchange, handler next)>;
 
 // Patterns are absolute paths whose segments are literals, `{name}` (one segment) or, last,
-// `{name*}` (the rest of the path, possibly empty). The query is not part of the match.
-// No route: 404; path known but not for this method: 405 with Allow.
+// `{name*}` (the rest of the path, possibly empty). The query is not part of the match; path
+// segments are matched percent-decoded. No route: 404; path known but not for this method: 405
+// with Allow; a path with an invalid or truncated %-escape: 400.
 class router {
 public:
     void add(verb method, std::string pattern, handler h);
