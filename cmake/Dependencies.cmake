@@ -10,3 +10,6 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(LibZip REQUIRED IMPORTED_TARGET libzip>=1.7)
 pkg_check_modules(Botan REQUIRED IMPORTED_TARGET botan-2>=2.19)
 pkg_check_modules(XercesC REQUIRED IMPORTED_TARGET xerces-c>=3.2)
+# CLI11 (libcli11-dev, header-only): the command line of every executable, through kurer::cli.
+# Debian's package ships its CMake config (/usr/share/cmake/CLI11) with the target CLI11::CLI11.
+find_package(CLI11 2.1 REQUIRED CONFIG)
