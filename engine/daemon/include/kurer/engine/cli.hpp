@@ -20,7 +20,6 @@
 
 #include <CLI/CLI.hpp>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 
@@ -53,11 +52,3 @@ int usage_error(const CLI::App& app, std::string_view message);
 CLI::Validator whole_number(unsigned long long min = 1);
 
 } // namespace kurer::engine::cli
-
-namespace kurer::engine {
-
-// The tools' hand-written parsing, until each uses cli::parse: a leading --version or --help.
-std::optional<int> handle_common_options(std::string_view program, std::string_view usage,
-                                         std::span<char* const> args);
-
-} // namespace kurer::engine
