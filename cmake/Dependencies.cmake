@@ -13,3 +13,6 @@ pkg_check_modules(XercesC REQUIRED IMPORTED_TARGET xerces-c>=3.2)
 # Europe/Oslo from the system's tzdata (/usr/share/zoneinfo): Debian's date-tz is built with
 # USE_SYSTEM_TZ_DB, and its target date::date-tz carries USE_OS_TZDB=1 (no download code).
 find_package(date 3.0 REQUIRED CONFIG)
+# CLI11 (libcli11-dev, header-only): the command line of every executable, through kurer::cli.
+# Debian's package ships its CMake config (/usr/share/cmake/CLI11) with the target CLI11::CLI11.
+find_package(CLI11 2.1 REQUIRED CONFIG)

@@ -4,13 +4,14 @@
 
 #include <kurer/altinn2/streamed.hpp>
 #include <kurer/core/uuid.hpp>
+#include <kurer/engine/cli.hpp>
 
-#include <charconv>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <sys/resource.h>
 #include <vector>
@@ -22,11 +23,11 @@ namespace altinn2 = kurer::altinn2;
 namespace mtom = kurer::altinn2::mtom;
 using clock = std::chrono::steady_clock;
 
-constexpr std::string_view usage =
-    "usage: kurer-bench altinn2-mtom [--size-mb N] [--chunk-kib N] [--dir PATH]\n"
-    "  Streams an N MiB file (default 200) through the MTOM writer and parser\n"
-    "  (upload and download framing) in chunks of N KiB (default 64) and\n"
-    "  compares with copying the file through the same buffer.\n";
+struct options {
+    std::uint64_t size_mib = 200;
+    std::size_t chunk_kib = 64;
+    std::string dir = std::filesystem::temp_directory_path().string();
+};
 
 long peak_rss_kib() {
     rusage u{};
@@ -78,37 +79,9 @@ result<std::size_t> pump(const mtom::message& m, std::vector<char>& buffer,
     return parser->buffer_high_water();
 }
 
-int run(std::span<char* const> args) {
-    std::uint64_t size_mib = 200;
-    std::size_t chunk_kib = 64;
-    std::filesystem::path dir = std::filesystem::temp_directory_path();
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        const std::string_view a = args[i];
-        auto number = [&](auto& into) {
-            if (i + 1 >= args.size())
-                return false;
-            const std::string_view v = args[++i];
-            return std::from_chars(v.data(), v.data() + v.size(), into).ec == std::errc{};
-        };
-        bool ok = true;
-        if (a == "--size-mb")
-            ok = number(size_mib);
-        else if (a == "--chunk-kib")
-            ok = number(chunk_kib);
-        else if (a == "--dir" && i + 1 < args.size())
-            dir = args[++i];
-        else
-            ok = false;
-        if (a == "--help") {
-            std::cout << usage;
-            return 0;
-        }
-        if (!ok || chunk_kib == 0) {
-            std::cerr << usage;
-            return 2;
-        }
-    }
-    const auto work = dir / ("kurer-bench-altinn2-" + random_uuid());
+int run(const options& o) {
+    const auto& [size_mib, chunk_kib, dir] = o;
+    const auto work = std::filesystem::path(dir) / ("kurer-bench-altinn2-" + random_uuid());
     std::filesystem::create_directories(work);
     const auto input = work / "sbd.zip";
     const std::uint64_t size = size_mib << 20;
@@ -172,8 +145,28 @@ int run(std::span<char* const> args) {
     return 0;
 }
 
+command_fn setup(CLI::App& command) {
+    auto o = std::make_shared<options>();
+    engine::cli::synopsis(command,
+                          "usage: kurer-bench altinn2-mtom [--size-mb N] [--chunk-kib N] [--dir PATH]");
+    command.footer("Streams an N MiB file (default 200) through the MTOM writer and parser (upload and\n"
+                   "download framing) in chunks of N KiB (default 64) and compares with copying the file\n"
+                   "through the same buffer.");
+    command.add_option("--size-mb", o->size_mib, "file size in MiB (default 200)")
+        ->type_name("N")
+        ->check(engine::cli::whole_number(0));
+    command.add_option("--chunk-kib", o->chunk_kib, "buffer size in KiB (default 64)")
+        ->type_name("N")
+        ->check(engine::cli::whole_number());
+    command.add_option("--dir", o->dir, "scratch directory (default: the system's temp directory)")
+        ->type_name("PATH");
+    return [o] {
+        return run(*o);
+    };
+}
+
 const registrar registered("altinn2-mtom", "Altinn 2 MTOM framing throughput and memory on a large file",
-                           &run);
+                           &setup);
 
 } // namespace
 } // namespace kurer::bench

@@ -3,10 +3,11 @@
 // direction, a plain file copy of the same size in the same run for comparison, and this
 // process's peak RSS (VmHWM, reset before the transfer) — the sandbox runs as a child process,
 // so the figure is the client's alone.
-#include "options.hpp"
+#include "bench.hpp"
 
 #include <kurer/altinn2/client.hpp>
 #include <kurer/core/uuid.hpp>
+#include <kurer/engine/cli.hpp>
 #include <kurer/sandbox/child.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -26,16 +27,11 @@ namespace {
 namespace fs = std::filesystem;
 using clock = std::chrono::steady_clock;
 
-constexpr std::string_view usage =
-    R"(usage: kurer-bench altinn2-broker [--size-mb N] [--dir PATH] [--sandbox PATH]
-
-Starts kurer-sandbox, uploads an N MiB package (default 200) from one organisation with
-altinn2::broker_client and downloads it as the other, over TLS on 127.0.0.1. Reports the time of
-each direction, a plain copy of the file for comparison, and this process's peak RSS growth.
-  --size-mb N     package size in MiB (default 200)
-  --dir PATH      scratch directory (default: the system's temp directory); removed afterwards
-  --sandbox PATH  the kurer-sandbox executable (default: next to kurer-bench)
-)";
+struct options {
+    std::size_t size_mb = 200;
+    std::string dir = fs::temp_directory_path().string();
+    std::string sandbox; // default: next to kurer-bench
+};
 
 std::uint64_t vm_hwm_kib() {
     std::ifstream in("/proc/self/status");
@@ -106,19 +102,14 @@ altinn2::client_config config_for(const fs::path& sandbox_dir, const std::string
     return c;
 }
 
-int run(arguments args) {
-    auto opts = options::parse(args.subspan(1), {"size-mb", "dir", "sandbox"}, usage);
-    if (!opts)
-        return 2;
-    std::size_t size_mb = 0;
-    if (!opts->number("size-mb", size_mb, 200))
-        return 2;
-    const fs::path base = opts->text("dir").value_or(fs::temp_directory_path().string());
-    const fs::path work = base / ("kurer-bench-a2-" + random_uuid());
+int run(const options& o) {
+    const std::size_t size_mb = o.size_mb;
+    const fs::path work = fs::path(o.dir) / ("kurer-bench-a2-" + random_uuid());
     char self[4096] = {};
     const auto len = ::readlink("/proc/self/exe", self, sizeof self - 1);
-    const fs::path sandbox_exe = opts->text("sandbox").value_or(
-        (fs::path(std::string(self, len > 0 ? len : 0)).parent_path() / "kurer-sandbox").string());
+    const fs::path sandbox_exe =
+        !o.sandbox.empty() ? fs::path(o.sandbox)
+                           : fs::path(std::string(self, len > 0 ? len : 0)).parent_path() / "kurer-sandbox";
     fs::create_directories(work);
     struct cleanup {
         fs::path p;
@@ -186,10 +177,33 @@ int run(arguments args) {
     return 0;
 }
 
+command_fn setup(CLI::App& command) {
+    auto o = std::make_shared<options>();
+    engine::cli::synopsis(command,
+                          "usage: kurer-bench altinn2-broker [--size-mb N] [--dir PATH] [--sandbox PATH]");
+    command.footer(
+        "Starts kurer-sandbox, uploads an N MiB package (default 200) from one organisation with\n"
+        "altinn2::broker_client and downloads it as the other, over TLS on 127.0.0.1. Reports the time\n"
+        "of each direction, a plain copy of the file for comparison, and this process's peak RSS growth.");
+    command.add_option("--size-mb", o->size_mb, "package size in MiB (default 200)")
+        ->type_name("N")
+        ->check(engine::cli::whole_number());
+    command
+        .add_option("--dir", o->dir,
+                    "scratch directory (default: the system's temp directory); removed afterwards")
+        ->type_name("PATH");
+    command
+        .add_option("--sandbox", o->sandbox, "the kurer-sandbox executable (default: next to kurer-bench)")
+        ->type_name("PATH");
+    return [o] {
+        return run(*o);
+    };
+}
+
 const registrar
     registered("altinn2-broker",
                "Altinn 2 broker client: a large upload and download against the sandbox, time and peak RSS",
-               run);
+               &setup);
 
 } // namespace
 } // namespace kurer::bench

@@ -2,11 +2,12 @@
 // against a kurer-sandbox child process over TLS on loopback: time per phase (MD5 + initialize,
 // upload, download, confirm), throughput, and this process's peak resident memory growth, with a
 // plain copy of the same file measured in the same run for comparison.
-#include "options.hpp"
+#include "bench.hpp"
 
 #include <kurer/altinn3/broker.hpp>
 #include <kurer/altinn3/client.hpp>
 #include <kurer/core/uuid.hpp>
+#include <kurer/engine/cli.hpp>
 #include <kurer/http/client.hpp>
 #include <kurer/maskinporten/grant.hpp>
 #include <kurer/maskinporten/token_provider.hpp>
@@ -20,6 +21,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <optional>
 #include <sys/resource.h>
 #include <thread>
@@ -33,16 +35,10 @@ namespace a3 = kurer::altinn3;
 namespace mp = kurer::maskinporten;
 using clock = std::chrono::steady_clock;
 
-constexpr std::string_view usage =
-    R"(usage: kurer-bench altinn3-transfer [--size-mb N] [--dir PATH]
-
-Starts kurer-sandbox (Altinn 3 broker), sends an N MiB file (default 200) from one organisation
-and receives it as the other: MD5 + initialize, upload, download, confirm. Prints each phase's
-time and throughput, a plain file copy of the same file for comparison, and the growth of this
-process's peak resident memory (the transfer streams: it should not grow with N).
-  --size-mb N   file size in MiB (default 200)
-  --dir PATH    scratch directory (default: the system's temp directory); removed afterwards
-)";
+struct options {
+    std::size_t size_mb = 200;
+    std::string dir = fs::temp_directory_path().string();
+};
 
 long peak_rss_kib() {
     rusage u{};
@@ -130,15 +126,10 @@ int fail(std::string_view what, const kurer::error& e) {
     return 1;
 }
 
-int transfer(arguments args) {
-    const auto opts = options::parse(args.subspan(1), {"size-mb", "dir"}, usage);
-    if (!opts)
-        return 2;
-    std::size_t size_mb = 0;
-    if (!opts->number("size-mb", size_mb, 200))
-        return 2;
+int transfer(const options& o) {
+    const std::size_t size_mb = o.size_mb;
     const std::uint64_t size = static_cast<std::uint64_t>(size_mb) << 20;
-    const fs::path base = opts->text("dir").value_or(fs::temp_directory_path().string());
+    const fs::path base = o.dir;
     const auto scratch = base / ("kurer-bench-altinn3-" + random_uuid());
     fs::create_directories(scratch);
     struct cleanup {
@@ -234,9 +225,29 @@ int transfer(arguments args) {
     return same ? 0 : 1;
 }
 
+command_fn setup(CLI::App& command) {
+    auto o = std::make_shared<options>();
+    engine::cli::synopsis(command, "usage: kurer-bench altinn3-transfer [--size-mb N] [--dir PATH]");
+    command.footer(
+        "Starts kurer-sandbox (Altinn 3 broker), sends an N MiB file (default 200) from one organisation\n"
+        "and receives it as the other: MD5 + initialize, upload, download, confirm. Prints each phase's\n"
+        "time and throughput, a plain file copy of the same file for comparison, and the growth of this\n"
+        "process's peak resident memory (the transfer streams: it should not grow with N).");
+    command.add_option("--size-mb", o->size_mb, "file size in MiB (default 200)")
+        ->type_name("N")
+        ->check(engine::cli::whole_number());
+    command
+        .add_option("--dir", o->dir,
+                    "scratch directory (default: the system's temp directory); removed afterwards")
+        ->type_name("PATH");
+    return [o] {
+        return transfer(*o);
+    };
+}
+
 const registrar registered("altinn3-transfer",
                            "Altinn 3 send + receive of a large file through kurer-sandbox: time and memory",
-                           &transfer);
+                           &setup);
 
 } // namespace
 } // namespace kurer::bench

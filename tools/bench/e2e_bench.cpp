@@ -4,19 +4,22 @@
 // Created→Received, latency percentiles per state reached (from each message's timed history),
 // each process's peak RSS, and this machine's RSA-2048 private-key rate measured in the same
 // run, since one signature (sender) and one decryption (receiver) per message is the floor.
+#include "bench.hpp"
 #include "e2e_support.hpp"
-#include "options.hpp"
 
 #include <kurer/dpo/date_time.hpp>
+#include <kurer/engine/cli.hpp>
 
 #include <botan/auto_rng.h>
 #include <botan/pubkey.h>
 #include <botan/rsa.h>
 
 #include <algorithm>
+#include <charconv>
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <random>
 
 namespace kurer::bench {
@@ -25,15 +28,12 @@ namespace {
 using namespace e2e;
 using clock = std::chrono::steady_clock;
 
-constexpr std::string_view usage =
-    R"(usage: kurer-bench e2e [--messages N] [--concurrency C] [--size SIZE] [--broker altinn2|altinn3]
-
-Starts kurer-sandbox and two `kurer run` daemons in a scratch directory, submits N messages
-(default 200) with an attachment of SIZE (default 100KB; B, KB, MB) from the first organisation
-to the second through its admin socket, keeping C (default 50) in flight until each is Received,
-while the receiver's end system takes them over its admin socket. Reports messages/s, latency
-percentiles per state, peak RSS per process and the RSA-2048 private-key rate of this machine.
-)";
+struct options {
+    std::size_t messages = 200;
+    std::size_t concurrency = 50;
+    std::string size = "100KB";
+    std::string broker = "altinn2";
+};
 
 std::optional<std::size_t> parse_size(const std::string& text) {
     std::size_t n = 0;
@@ -94,24 +94,15 @@ std::optional<dpo::instant> instant_of(const json::value& v, std::string_view ke
     return t->utc;
 }
 
-int run(arguments args) {
-    auto opts = options::parse(args.subspan(1), {"messages", "concurrency", "size", "broker"}, usage);
-    if (!opts)
-        return 2;
-    std::size_t messages = 0, concurrency = 0;
-    if (!opts->number("messages", messages, 200) || !opts->number("concurrency", concurrency, 50))
-        return 2;
-    const auto size_text = opts->text("size").value_or("100KB");
-    const auto size = parse_size(size_text);
-    if (!size) {
-        std::cerr << "--size: '" << size_text << "' is not a size (like 100KB, 2MB, 512B)\n";
-        return 2;
-    }
-    const auto broker = opts->text("broker").value_or("altinn2");
-    if (broker != "altinn2" && broker != "altinn3") {
-        std::cerr << "--broker: '" << broker << "' is neither altinn2 nor altinn3\n";
-        return 2;
-    }
+int run(const CLI::App& command, const options& opts) {
+    const std::size_t messages = opts.messages, concurrency = opts.concurrency;
+    const auto size = parse_size(opts.size);
+    if (!size)
+        return engine::cli::usage_error(command,
+                                        "--size: '" + opts.size + "' is not a size (like 100KB, 2MB, 512B)");
+    const auto& broker = opts.broker;
+    if (broker != "altinn2" && broker != "altinn3")
+        return engine::cli::usage_error(command, "--broker: '" + broker + "' is neither altinn2 nor altinn3");
     find_executables_next_to_me();
 
     std::string attachment(*size, '\0');
@@ -238,8 +229,32 @@ int run(arguments args) {
     return failures.empty() && received == messages ? 0 : 1;
 }
 
+command_fn setup(CLI::App& command) {
+    auto o = std::make_shared<options>();
+    engine::cli::synopsis(command, "usage: kurer-bench e2e [--messages N] [--concurrency C] [--size SIZE] "
+                                   "[--broker altinn2|altinn3]");
+    command.footer(
+        "Starts kurer-sandbox and two `kurer run` daemons in a scratch directory, submits N messages\n"
+        "(default 200) with an attachment of SIZE (default 100KB; B, KB, MB) from the first organisation\n"
+        "to the second through its admin socket, keeping C (default 50) in flight until each is Received,\n"
+        "while the receiver's end system takes them over its admin socket. Reports messages/s, latency\n"
+        "percentiles per state, peak RSS per process and the RSA-2048 private-key rate of this machine.");
+    command.add_option("--messages", o->messages, "messages to send (default 200)")
+        ->type_name("N")
+        ->check(engine::cli::whole_number());
+    command.add_option("--concurrency", o->concurrency, "messages in flight (default 50)")
+        ->type_name("C")
+        ->check(engine::cli::whole_number());
+    command.add_option("--size", o->size, "the attachment's size (default 100KB; B, KB, MB)")
+        ->type_name("SIZE");
+    command.add_option("--broker", o->broker, "the broker (default altinn2)")->type_name("altinn2|altinn3");
+    return [o, &command] {
+        return run(command, *o);
+    };
+}
+
 const registrar
-    registered("e2e", "sandbox + two kurer daemons: messages/s, latency per state, RSS, RSA floor", &run);
+    registered("e2e", "sandbox + two kurer daemons: messages/s, latency per state, RSS, RSA floor", &setup);
 
 } // namespace
 } // namespace kurer::bench

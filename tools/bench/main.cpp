@@ -4,8 +4,6 @@
 
 #include <kurer/engine/cli.hpp>
 
-#include <algorithm>
-#include <iostream>
 #include <map>
 #include <string>
 
@@ -14,7 +12,7 @@ namespace {
 
 struct entry {
     std::string summary;
-    command_fn fn;
+    setup_fn setup;
 };
 
 std::map<std::string, entry, std::less<>>& commands() {
@@ -22,36 +20,29 @@ std::map<std::string, entry, std::less<>>& commands() {
     return instance;
 }
 
-std::string usage() {
-    std::string out =
-        "usage: kurer-bench SUBCOMMAND [OPTIONS]   (kurer-bench SUBCOMMAND --help for its options)\n"
-        "       kurer-bench --version | --help\n\nsubcommands:\n";
-    std::size_t width = 0;
-    for (const auto& [name, e] : commands())
-        width = std::max(width, name.size());
-    for (const auto& [name, e] : commands())
-        out += "  " + name + std::string(width + 2 - name.size(), ' ') + e.summary + "\n";
-    return out;
-}
-
 } // namespace
 
-registrar::registrar(std::string_view name, std::string_view summary, command_fn fn) {
-    commands().emplace(std::string(name), entry{std::string(summary), fn});
+registrar::registrar(std::string_view name, std::string_view summary, setup_fn setup) {
+    commands().emplace(std::string(name), entry{std::string(summary), setup});
 }
 
 } // namespace kurer::bench
 
 int main(int argc, char** argv) {
-    const std::span<char* const> args{argv, static_cast<std::size_t>(argc)};
-    const std::string help = kurer::bench::usage();
-    if (auto code = kurer::engine::handle_common_options("kurer-bench", help, args))
-        return *code;
-    const auto& commands = kurer::bench::commands();
-    const auto it = commands.find(std::string_view(argv[1]));
-    if (it == commands.end()) {
-        std::cerr << "kurer-bench: unknown subcommand '" << argv[1] << "'\n" << help;
-        return 2;
+    namespace cli = kurer::engine::cli;
+    CLI::App app{"Benchmarks and the torture harness (docs/benchmarks.md).", "kurer-bench"};
+    cli::configure(
+        app, "usage: kurer-bench SUBCOMMAND [OPTIONS]   (kurer-bench SUBCOMMAND --help for its options)\n"
+             "       kurer-bench --version | --help");
+    std::map<const CLI::App*, kurer::bench::command_fn> runs;
+    for (const auto& [name, e] : kurer::bench::commands()) {
+        auto* sub = app.add_subcommand(name, e.summary);
+        runs.emplace(sub, e.setup(*sub));
     }
-    return it->second.fn(args.subspan(1));
+    if (auto code = cli::parse(app, argc, argv))
+        return *code;
+    for (const auto& [sub, run] : runs)
+        if (sub->parsed())
+            return run();
+    return cli::usage_error(app, "no subcommand given");
 }

@@ -4,9 +4,10 @@
 // answers, so max_in_flight of them hold an action slot and the others wait in line. Then a
 // runner opens the store, recovers every message into its actor and coroutine, and the process's
 // RSS is read from /proc/self/status.
-#include "options.hpp"
+#include "bench.hpp"
 
 #include <kurer/core/uuid.hpp>
+#include <kurer/engine/cli.hpp>
 #include <kurer/engine/runner.hpp>
 #include <kurer/engine/testing/fakes.hpp>
 #include <kurer/storage/store.hpp>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <thread>
 
 namespace kurer::bench {
@@ -22,15 +24,11 @@ namespace {
 namespace sm = statemachine;
 using namespace std::chrono_literals;
 
-constexpr std::string_view usage =
-    R"(usage: kurer-bench memory [--messages N] [--waiting-percent P] [--dir PATH]
-
-Seeds N live outgoing messages into a fresh store, opens a runner on it and reports the resident
-memory once every message is recovered and running.
-  --messages N         live messages (default 100000)
-  --waiting-percent P  share (0-100) still at Created, competing for action slots (default 10)
-  --dir PATH           scratch directory (default: the system's temp directory); removed afterwards
-)";
+struct options {
+    std::size_t messages = 100000;
+    std::size_t waiting_percent = 10;
+    std::string dir = std::filesystem::temp_directory_path().string();
+};
 
 std::size_t rss_kib() {
     std::ifstream in("/proc/self/status");
@@ -80,17 +78,10 @@ storage::outgoing_record seed(std::size_t i, sm::outgoing_state state, storage::
 
 } // namespace
 
-int memory(arguments args) {
-    auto o = options::parse(args, {"messages", "waiting-percent", "dir"}, usage);
-    if (!o)
-        return args.empty() || std::string_view(args[0]) != "--help" ? 2 : 0;
-    std::size_t messages = 0, waiting_percent = 0;
-    if (!o->number("messages", messages, 100000) || !o->number("waiting-percent", waiting_percent, 10))
-        return 2;
-    waiting_percent = std::min<std::size_t>(waiting_percent, 100);
-    const auto dir =
-        std::filesystem::path(o->text("dir").value_or(std::filesystem::temp_directory_path().string())) /
-        ("kurer-bench-memory-" + random_uuid());
+int memory(const options& o) {
+    const std::size_t messages = o.messages;
+    const std::size_t waiting_percent = std::min<std::size_t>(o.waiting_percent, 100);
+    const auto dir = std::filesystem::path(o.dir) / ("kurer-bench-memory-" + random_uuid());
     const std::size_t waiting = messages * waiting_percent / 100;
 
     // Seed in a store of its own, closed again before the runner starts.
@@ -173,8 +164,33 @@ int memory(arguments args) {
 }
 
 namespace {
-const registrar registered("memory", "resident memory of live messages held by the runner",
-                           [](arguments args) { return memory(args.subspan(1)); });
+
+command_fn setup(CLI::App& command) {
+    auto o = std::make_shared<options>();
+    engine::cli::synopsis(command,
+                          "usage: kurer-bench memory [--messages N] [--waiting-percent P] [--dir PATH]");
+    command.footer(
+        "Seeds N live outgoing messages into a fresh store, opens a runner on it and reports the resident\n"
+        "memory once every message is recovered and running.");
+    command.add_option("--messages", o->messages, "live messages (default 100000)")
+        ->type_name("N")
+        ->check(engine::cli::whole_number());
+    command
+        .add_option("--waiting-percent", o->waiting_percent,
+                    "share (0-100) still at Created, competing for action slots (default 10)")
+        ->type_name("P")
+        ->check(engine::cli::whole_number(0));
+    command
+        .add_option("--dir", o->dir,
+                    "scratch directory (default: the system's temp directory); removed afterwards")
+        ->type_name("PATH");
+    return [o] {
+        return memory(*o);
+    };
+}
+
+const registrar registered("memory", "resident memory of live messages held by the runner", &setup);
+
 } // namespace
 
 } // namespace kurer::bench

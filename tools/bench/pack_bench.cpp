@@ -9,6 +9,7 @@
 
 #include <kurer/core/uuid.hpp>
 #include <kurer/dpo/package.hpp>
+#include <kurer/engine/cli.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -17,6 +18,7 @@
 #include <fcntl.h>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <spawn.h>
 #include <sstream>
 #include <string>
@@ -35,16 +37,6 @@ namespace {
 namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 
-constexpr std::string_view help =
-    R"(usage: kurer-bench pack [--dir DIR] [--repeat N] [--big-mib N] [--no-big] [--level N]
-
-Packs and opens DPO packages with documents of 100 KB and 100 MB (random bytes like a scanned
-PDF, and compressible text), compares kurer's CMS encryption and decryption of the same ASiC-E with
-`openssl cms`, and measures the peak RSS of a child process that packs and opens a document of
---big-mib MiB (default 1024). DIR (default: a fresh folder under /tmp) needs about 5x that.
---level sets the deflate level (default 6); --deflate-all deflates incompressible documents too.
-)";
-
 struct options {
     fs::path dir;
     int repeat = 5;
@@ -52,6 +44,7 @@ struct options {
     bool big = true;
     int level = 6;
     bool deflate_all = false;
+    std::string rss_child; // the child that measures the big document's peak RSS: its directory
 };
 
 struct process_result {
@@ -350,38 +343,9 @@ std::string human(std::uint64_t bytes) {
     return std::to_string(bytes / 1000) + " KB";
 }
 
-int pack_command(std::span<char* const> args) {
-    options o;
-    for (std::size_t i = 1; i < args.size(); ++i) {
-        const std::string_view a = args[i];
-        auto value = [&]() -> std::string {
-            if (i + 1 >= args.size())
-                throw std::runtime_error(std::string(a) + " needs a value");
-            return args[++i];
-        };
-        if (a == "--help" || a == "-h") {
-            std::cout << help;
-            return 0;
-        } else if (a == "--dir") {
-            o.dir = value();
-        } else if (a == "--repeat") {
-            o.repeat = std::stoi(value());
-        } else if (a == "--big-mib") {
-            o.big_mib = std::stoull(value());
-        } else if (a == "--no-big") {
-            o.big = false;
-        } else if (a == "--level") {
-            o.level = std::stoi(value());
-        } else if (a == "--deflate-all") {
-            o.deflate_all = true;
-        } else if (a == "--rss-child") {
-            const fs::path dir = value();
-            return rss_child(dir, o.level);
-        } else {
-            std::cerr << "kurer-bench pack: unknown option " << a << "\n" << help;
-            return 2;
-        }
-    }
+int pack_command(options o) {
+    if (!o.rss_child.empty())
+        return rss_child(o.rss_child, o.level);
     const bool own_dir = o.dir.empty();
     if (own_dir)
         o.dir = fs::temp_directory_path() / ("kurer-bench-pack-" + random_uuid());
@@ -448,8 +412,40 @@ int pack_command(std::span<char* const> args) {
     return 0;
 }
 
+command_fn setup(CLI::App& command) {
+    auto o = std::make_shared<options>();
+    engine::cli::synopsis(
+        command, "usage: kurer-bench pack [--dir DIR] [--repeat N] [--big-mib N] [--no-big] [--level N]\n"
+                 "                        [--deflate-all]");
+    command.footer(
+        "Packs and opens DPO packages with documents of 100 KB and 100 MB (random bytes like a scanned\n"
+        "PDF, and compressible text), compares kurer's CMS encryption and decryption of the same ASiC-E\n"
+        "with `openssl cms`, and measures the peak RSS of a child process that packs and opens a document\n"
+        "of --big-mib MiB (default 1024). DIR (default: a fresh folder under /tmp) needs about 5x that.");
+    command
+        .add_option_function<std::string>(
+            "--dir", [o](const std::string& v) { o->dir = v; },
+            "scratch directory (default: a fresh one under /tmp)")
+        ->type_name("DIR");
+    command.add_option("--repeat", o->repeat, "runs per case: 4N for 100 KB, N/2 for 100 MB (default 5)")
+        ->type_name("N");
+    command.add_option("--big-mib", o->big_mib, "the big document's size in MiB (default 1024)")
+        ->type_name("N")
+        ->check(engine::cli::whole_number(0));
+    command.add_flag_callback(
+        "--no-big", [o] { o->big = false; }, "skip the big document");
+    command.add_option("--level", o->level, "deflate level (default 6)")->type_name("N");
+    command.add_flag("--deflate-all", o->deflate_all, "deflate incompressible documents too");
+    command.add_option("--rss-child", o->rss_child, "(internal) the child process measuring peak RSS")
+        ->type_name("DIR")
+        ->group(""); // not in --help
+    return [o] {
+        return pack_command(*o);
+    };
+}
+
 const registrar registered{"pack", "DPO package build/open throughput vs openssl cms, peak RSS for 1 GB",
-                           pack_command};
+                           &setup};
 
 } // namespace
 } // namespace kurer::bench

@@ -2,9 +2,10 @@
 // messages move at once, with group commit and with one synced write per transition, measured in
 // the same run on the same disk. A transition here is what the runner writes: the record, a
 // history entry and the index updates, one write_batch, sync = true.
-#include "options.hpp"
+#include "bench.hpp"
 
 #include <kurer/core/uuid.hpp>
+#include <kurer/engine/cli.hpp>
 #include <kurer/storage/store.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -15,6 +16,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <memory>
 
 namespace kurer::bench {
 namespace {
@@ -22,16 +24,11 @@ namespace {
 namespace asio = boost::asio;
 namespace sm = statemachine;
 
-constexpr std::string_view usage = R"(usage: kurer-bench storage [--transitions N] [--writers W] [--dir PATH]
-
-Commits N transitions from W messages moving at once (W coroutines on one I/O thread, as in the
-runner), first with group commit, then with one synced write per transition (the baseline runs
-min(N, 2000) transitions: its rate is the point, not its total). Prints both rates and their ratio.
-  --transitions N  transitions with group commit (default 20000)
-  --writers W      messages moving at once (default 256)
-  --dir PATH       where to put the scratch databases (default: the system's temp directory);
-                   put it on the disk you want to measure. Removed afterwards.
-)";
+struct options {
+    std::size_t transitions = 20000;
+    std::size_t writers = 256;
+    std::string dir = std::filesystem::temp_directory_path().string();
+};
 
 storage::outgoing_record sample_record(std::size_t writer) {
     storage::outgoing_record r;
@@ -119,16 +116,9 @@ measurement measure(const std::filesystem::path& dir, bool group, std::size_t tr
 
 } // namespace
 
-int storage(arguments args) {
-    auto o = options::parse(args, {"transitions", "writers", "dir"}, usage);
-    if (!o)
-        return args.empty() || std::string_view(args[0]) != "--help" ? 2 : 0;
-    std::size_t transitions = 0, writers = 0;
-    if (!o->number("transitions", transitions, 20000) || !o->number("writers", writers, 256))
-        return 2;
-    const auto base =
-        std::filesystem::path(o->text("dir").value_or(std::filesystem::temp_directory_path().string())) /
-        ("kurer-bench-storage-" + random_uuid());
+int storage(const options& o) {
+    const std::size_t transitions = o.transitions, writers = o.writers;
+    const auto base = std::filesystem::path(o.dir) / ("kurer-bench-storage-" + random_uuid());
     const std::size_t baseline_transitions = std::min<std::size_t>(transitions, 2000);
     std::printf("kurer-bench storage: %zu writers, %zu transitions with group commit, %zu with one fsync "
                 "each, in %s\n",
@@ -161,9 +151,35 @@ int storage(arguments args) {
 }
 
 namespace {
+
+command_fn setup(CLI::App& command) {
+    auto o = std::make_shared<options>();
+    engine::cli::synopsis(command, "usage: kurer-bench storage [--transitions N] [--writers W] [--dir PATH]");
+    command.footer(
+        "Commits N transitions from W messages moving at once (W coroutines on one I/O thread, as in the\n"
+        "runner), first with group commit, then with one synced write per transition (the baseline runs\n"
+        "min(N, 2000) transitions: its rate is the point, not its total). Prints both rates and their\n"
+        "ratio. Put --dir on the disk you want to measure.");
+    command.add_option("--transitions", o->transitions, "transitions with group commit (default 20000)")
+        ->type_name("N")
+        ->check(engine::cli::whole_number());
+    command.add_option("--writers", o->writers, "messages moving at once (default 256)")
+        ->type_name("W")
+        ->check(engine::cli::whole_number());
+    command
+        .add_option("--dir", o->dir,
+                    "where to put the scratch databases (default: the system's temp directory); removed "
+                    "afterwards")
+        ->type_name("PATH");
+    return [o] {
+        return storage(*o);
+    };
+}
+
 const registrar registered("storage",
                            "durable transitions per second: group commit against one synced write each",
-                           [](arguments args) { return storage(args.subspan(1)); });
+                           &setup);
+
 } // namespace
 
 } // namespace kurer::bench

@@ -4,11 +4,14 @@
 // system takes what arrives over its admin socket. Then, calm: every message must end Received
 // at its sender and be taken exactly once. Reports messages, kills, lost, duplicated and the
 // broker uploads per message from the sandbox's request log.
+#include "bench.hpp"
 #include "e2e_support.hpp"
-#include "options.hpp"
+
+#include <kurer/engine/cli.hpp>
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <random>
 
 namespace kurer::bench {
@@ -17,16 +20,10 @@ namespace {
 using namespace e2e;
 using clock = std::chrono::steady_clock;
 
-constexpr std::string_view usage =
-    R"(usage: kurer-bench torture [--seconds S] [--messages N]
-
-Starts kurer-sandbox and two `kurer run` daemons and for S seconds (default 60) SIGKILLs one
-daemon or the other at random moments (0.1 to 1 s apart) and restarts it, while N messages
-(default 200, half each way) are submitted through the admin sockets over the first 80% of that
-time and each end system takes what arrives. Then waits (up to 180 s) for every message to be
-Received at its sender and checks that each receiving end system took each message exactly once.
-Exit 0 only if nothing was lost or duplicated.
-)";
+struct options {
+    std::size_t seconds = 60;
+    std::size_t messages = 200;
+};
 
 // Altinn 2 uploads in the sandbox's request log: UploadFileStreamedBasic calls (SOAPAction).
 std::size_t uploads_in(const fs::path& log) {
@@ -44,13 +41,8 @@ std::size_t uploads_in(const fs::path& log) {
     return n;
 }
 
-int run(arguments args) {
-    auto opts = options::parse(args.subspan(1), {"seconds", "messages"}, usage);
-    if (!opts)
-        return 2;
-    std::size_t seconds = 0, messages = 0;
-    if (!opts->number("seconds", seconds, 60) || !opts->number("messages", messages, 200))
-        return 2;
+int run(const options& opts) {
+    const std::size_t seconds = opts.seconds, messages = opts.messages;
     find_executables_next_to_me();
 
     testing::cluster_options o;
@@ -165,7 +157,28 @@ int run(arguments args) {
     return lost == 0 && duplicated == 0 && not_received == 0 ? 0 : 1;
 }
 
-const registrar registered("torture", "both daemons SIGKILLed at random while messages go both ways", &run);
+command_fn setup(CLI::App& command) {
+    auto o = std::make_shared<options>();
+    engine::cli::synopsis(command, "usage: kurer-bench torture [--seconds S] [--messages N]");
+    command.footer(
+        "Starts kurer-sandbox and two `kurer run` daemons and for S seconds (default 60) SIGKILLs one\n"
+        "daemon or the other at random moments (0.1 to 1 s apart) and restarts it, while N messages\n"
+        "(default 200, half each way) are submitted through the admin sockets over the first 80% of that\n"
+        "time and each end system takes what arrives. Then waits (up to 180 s) for every message to be\n"
+        "Received at its sender and checks that each receiving end system took each message exactly once.\n"
+        "Exit 0 only if nothing was lost or duplicated.");
+    command.add_option("--seconds", o->seconds, "how long to kill (default 60)")
+        ->type_name("S")
+        ->check(engine::cli::whole_number());
+    command.add_option("--messages", o->messages, "messages, half each way (default 200)")
+        ->type_name("N")
+        ->check(engine::cli::whole_number());
+    return [o] {
+        return run(*o);
+    };
+}
+
+const registrar registered("torture", "both daemons SIGKILLed at random while messages go both ways", &setup);
 
 } // namespace
 } // namespace kurer::bench

@@ -600,14 +600,12 @@ int cmd_watch(const invocation& inv) {
 // ---------------------------------------------------------------------------------------------
 // inbox
 
-namespace {
-
-int inbox_take(const invocation& inv) {
+int cmd_inbox_take(const invocation& inv) {
     session s(inv);
     const auto out_dir = option(inv, "out");
     if (out_dir.empty())
         throw failure(usage, "inbox take needs --out DIR (where the documents go)");
-    const auto id = inv.args.size() > 1 ? inv.args[1] : std::string();
+    const auto id = inv.args.empty() ? std::string() : inv.args[0];
     std::error_code ec;
     fs::create_directories(out_dir, ec);
     if (ec)
@@ -675,13 +673,7 @@ int inbox_take(const invocation& inv) {
     return ok;
 }
 
-} // namespace
-
 int cmd_inbox(const invocation& inv) {
-    if (!inv.args.empty() && inv.args[0] == "take")
-        return inbox_take(inv);
-    if (!inv.args.empty())
-        throw failure(usage, "inbox takes no argument but 'take'");
     session s(inv);
     std::string target = "/api/messages/in?size=2000";
     if (auto p = option(inv, "process"); !p.empty())

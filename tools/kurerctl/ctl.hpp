@@ -64,6 +64,7 @@ int cmd_status(const invocation& inv);
 int cmd_list(const invocation& inv);
 int cmd_watch(const invocation& inv);
 int cmd_inbox(const invocation& inv);
+int cmd_inbox_take(const invocation& inv); // args: [ID]
 int cmd_capabilities(const invocation& inv);
 int cmd_health(const invocation& inv);
 int cmd_metrics(const invocation& inv);

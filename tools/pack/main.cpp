@@ -10,73 +10,34 @@
 #include <kurer/engine/cli.hpp>
 
 #include <iostream>
-#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace {
 
-constexpr std::string_view usage =
-    R"(usage: kurer-pack pack --sender 0192:ORG --receiver 0192:ORG --receiver-cert PEM --cert PEM --key PEM
-                  [--process URN] [--altinn2] [--senders-reference REF] [--signature-digest sha256|sha1]
-                  --out sbd.zip arkivmelding.xml [FILE ...]
-       kurer-pack open --cert PEM --key PEM [--trust CA_PEM] --out DIR sbd.zip
-       kurer-pack --version | --help
+namespace cli = kurer::engine::cli;
 
-pack  builds sbd.zip: an arkivmelding SBD (fresh messageId and conversationId, 24 h deadline),
-      the files in an ASiC-E signed with --cert/--key (the first file is the primary document),
-      encrypted for --receiver-cert. --altinn2 adds the broker's manifest.xml and recipients.xml.
-open  reads sbd.zip, decrypts the ASiC-E with --cert/--key, verifies it and writes
-      DIR/sbd.json, DIR/asic.zip (the decrypted ASiC-E) and DIR/documents/. Prints the SBD and a
-      verification report; exits non-zero with the reason on any failure. With --trust (the
-      enterprise CAs, as kurer.json's enterprise_ca_bundle) it also decides, as a receiving
-      engine does, whether the signer is trusted now and is the SBD's sender.
-)";
-
-struct arguments {
-    std::map<std::string, std::string> options;
-    std::vector<std::string> flags;
-    std::vector<std::string> positional;
-
-    std::optional<std::string> get(const std::string& name) const {
-        const auto it = options.find(name);
-        return it == options.end() ? std::nullopt : std::optional<std::string>(it->second);
-    }
-    bool has(const std::string& flag) const {
-        return std::find(flags.begin(), flags.end(), flag) != flags.end();
-    }
+// What the command line gave `pack`.
+struct pack_arguments {
+    std::string sender, receiver, receiver_cert, cert, key, out;
+    std::optional<std::string> process, senders_reference;
+    std::string signature_digest = "sha256";
+    bool altinn2 = false;
+    std::vector<std::string> files;
 };
 
-// --name value options and --flag switches; everything else is positional.
-std::optional<arguments> parse(int argc, char** argv, const std::vector<std::string>& value_options,
-                               const std::vector<std::string>& flag_options) {
-    arguments a;
-    for (int i = 2; i < argc; ++i) {
-        const std::string arg = argv[i];
-        if (std::find(value_options.begin(), value_options.end(), arg) != value_options.end()) {
-            if (i + 1 >= argc) {
-                std::cerr << "kurer-pack: " << arg << " needs a value\n";
-                return std::nullopt;
-            }
-            a.options[arg] = argv[++i];
-        } else if (std::find(flag_options.begin(), flag_options.end(), arg) != flag_options.end()) {
-            a.flags.push_back(arg);
-        } else if (arg.starts_with("--")) {
-            std::cerr << "kurer-pack: unknown option " << arg << "\n";
-            return std::nullopt;
-        } else {
-            a.positional.push_back(arg);
-        }
-    }
-    return a;
-}
+// What the command line gave `open`.
+struct open_arguments {
+    std::string cert, key, out, package;
+    std::optional<std::string> trust;
+};
 
-std::optional<std::string> require(const arguments& a, const std::string& name) {
-    auto v = a.get(name);
-    if (!v)
-        std::cerr << "kurer-pack: " << name << " is required\n";
-    return v;
+// An option whose value is kept only when it is given (an empty value included).
+CLI::Option* optional_value(CLI::App* cmd, const std::string& name, std::optional<std::string>& into,
+                            std::string description) {
+    return cmd->add_option_function<std::string>(
+        name, [&into](const std::string& v) { into = v; }, std::move(description));
 }
 
 int fail(const kurer::error& e) {
@@ -84,55 +45,32 @@ int fail(const kurer::error& e) {
     return 1;
 }
 
-int pack_command(int argc, char** argv) {
-    auto args = parse(argc, argv,
-                      {"--sender", "--receiver", "--receiver-cert", "--cert", "--key", "--process", "--out",
-                       "--senders-reference", "--signature-digest"},
-                      {"--altinn2"});
-    if (!args)
-        return 2;
-    const auto sender = require(*args, "--sender");
-    const auto receiver = require(*args, "--receiver");
-    const auto receiver_cert = require(*args, "--receiver-cert");
-    const auto cert = require(*args, "--cert");
-    const auto key = require(*args, "--key");
-    const auto out = require(*args, "--out");
-    if (!sender || !receiver || !receiver_cert || !cert || !key || !out)
-        return 2;
-    if (args->positional.empty()) {
-        std::cerr << "kurer-pack: name at least one file to pack (arkivmelding.xml first)\n";
-        return 2;
-    }
-    const auto sender_id = kurer::dpo::normalize_organization(*sender);
-    const auto receiver_id = kurer::dpo::normalize_organization(*receiver);
-    if (!sender_id || !receiver_id) {
-        std::cerr << "kurer-pack: --sender and --receiver are 0192:<9 digits> (or the 9 digits)\n";
-        return 2;
-    }
+int pack_command(const CLI::App& cmd, const pack_arguments& args) {
+    if (args.files.empty())
+        return cli::usage_error(cmd, "name at least one file to pack (arkivmelding.xml first)");
+    const auto sender_id = kurer::dpo::normalize_organization(args.sender);
+    const auto receiver_id = kurer::dpo::normalize_organization(args.receiver);
+    if (!sender_id || !receiver_id)
+        return cli::usage_error(cmd, "--sender and --receiver are 0192:<9 digits> (or the 9 digits)");
     kurer::dpo::pack_options options;
-    if (const auto d = args->get("--signature-digest")) {
-        if (*d == "sha1")
-            options.asic.signature_digest = kurer::dpo::digest_algorithm::sha1;
-        else if (*d != "sha256") {
-            std::cerr << "kurer-pack: --signature-digest is sha256 or sha1\n";
-            return 2;
-        }
-    }
-    if (args->has("--altinn2"))
-        options.altinn2 =
-            kurer::dpo::altinn2_manifest{args->get("--senders-reference").value_or(kurer::random_uuid())};
+    if (args.signature_digest == "sha1")
+        options.asic.signature_digest = kurer::dpo::digest_algorithm::sha1;
+    else if (args.signature_digest != "sha256")
+        return cli::usage_error(cmd, "--signature-digest is sha256 or sha1");
+    if (args.altinn2)
+        options.altinn2 = kurer::dpo::altinn2_manifest{args.senders_reference.value_or(kurer::random_uuid())};
 
     if (auto zone = kurer::dpo::load_oslo_time_zone(); !zone) // the SBD is stamped in Oslo time
         return fail(zone.error());
-    auto id = kurer::dpo::identity::load(*cert, *key);
+    auto id = kurer::dpo::identity::load(args.cert, args.key);
     if (!id)
         return fail(id.error());
-    auto to = kurer::dpo::certificate::load_chain(*receiver_cert);
+    auto to = kurer::dpo::certificate::load_chain(args.receiver_cert);
     if (!to)
         return fail(to.error());
 
     std::vector<kurer::dpo::pack_document> documents;
-    for (const auto& file : args->positional) {
+    for (const auto& file : args.files) {
         const std::filesystem::path p(file);
         const auto name = p.filename().string();
         // Archive systems upload arkivmelding.xml as application/xml; the rest by extension.
@@ -141,16 +79,16 @@ int pack_command(int argc, char** argv) {
     kurer::dpo::message_params params;
     params.sender = *sender_id;
     params.receiver = *receiver_id;
-    if (const auto process = args->get("--process"))
-        params.process = *process;
+    if (args.process)
+        params.process = *args.process;
     params.business_message["hoveddokument"] = documents.front().name;
     const auto sbd = kurer::dpo::make_message(
         params, std::chrono::time_point_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now()));
 
-    auto packed = kurer::dpo::pack(sbd, documents, *id, to->front(), *out, options);
+    auto packed = kurer::dpo::pack(sbd, documents, *id, to->front(), args.out, options);
     if (!packed)
         return fail(packed.error());
-    std::cout << "wrote " << *out << " (" << packed->bytes << " bytes)\n"
+    std::cout << "wrote " << args.out << " (" << packed->bytes << " bytes)\n"
               << "  messageId       " << sbd.message_id() << "\n"
               << "  conversationId  " << sbd.conversation_id().value_or("") << "\n"
               << "  ASiC-E          " << packed->asic_bytes << " bytes, " << documents.size()
@@ -163,25 +101,13 @@ int pack_command(int argc, char** argv) {
     return 0;
 }
 
-int open_command(int argc, char** argv) {
-    auto args = parse(argc, argv, {"--cert", "--key", "--out", "--trust"}, {});
-    if (!args)
-        return 2;
-    const auto cert = require(*args, "--cert");
-    const auto key = require(*args, "--key");
-    const auto out = require(*args, "--out");
-    if (!cert || !key || !out)
-        return 2;
-    if (args->positional.size() != 1) {
-        std::cerr << "kurer-pack: open takes exactly one sbd.zip\n";
-        return 2;
-    }
-    const std::filesystem::path package = args->positional.front();
-    const std::filesystem::path dir = *out;
+int open_command(const open_arguments& args) {
+    const std::filesystem::path package = args.package;
+    const std::filesystem::path dir = args.out;
 
     if (auto zone = kurer::dpo::load_oslo_time_zone(); !zone) // the SBD is stamped in Oslo time
         return fail(zone.error());
-    auto id = kurer::dpo::identity::load(*cert, *key);
+    auto id = kurer::dpo::identity::load(args.cert, args.key);
     if (!id)
         return fail(id.error());
     auto opened = kurer::dpo::open_package(package);
@@ -250,8 +176,8 @@ int open_command(int argc, char** argv) {
         return 1;
     }
     std::cout << "problems: none\n";
-    if (const auto trust = args->get("--trust")) {
-        auto anchors = kurer::dpo::trust_anchors::load(*trust);
+    if (args.trust) {
+        auto anchors = kurer::dpo::trust_anchors::load(*args.trust);
         if (!anchors)
             return fail(anchors.error());
         const auto now =
@@ -281,14 +207,73 @@ int open_command(int argc, char** argv) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (auto code =
-            kurer::engine::handle_common_options("kurer-pack", usage, {argv, static_cast<std::size_t>(argc)}))
+    CLI::App app{"Builds and opens DPO packages (sbd.zip) offline, to look inside what was sent or received.",
+                 "kurer-pack"};
+    cli::configure(app, "usage: kurer-pack pack --sender 0192:ORG --receiver 0192:ORG --receiver-cert PEM "
+                        "--cert PEM --key PEM\n"
+                        "                       [--process URN] [--altinn2] [--senders-reference REF]\n"
+                        "                       [--signature-digest sha256|sha1] --out sbd.zip "
+                        "arkivmelding.xml [FILE ...]\n"
+                        "       kurer-pack open --cert PEM --key PEM [--trust CA_PEM] --out DIR sbd.zip\n"
+                        "       kurer-pack --version | --help");
+
+    pack_arguments p;
+    auto* pack =
+        app.add_subcommand("pack", "build sbd.zip: an arkivmelding SBD with the files, signed and encrypted");
+    cli::synopsis(*pack, "usage: kurer-pack pack --sender 0192:ORG --receiver 0192:ORG --receiver-cert PEM "
+                         "--cert PEM --key PEM\n"
+                         "                       [--process URN] [--altinn2] [--senders-reference REF]\n"
+                         "                       [--signature-digest sha256|sha1] --out sbd.zip "
+                         "arkivmelding.xml [FILE ...]");
+    pack->footer(
+        "Builds sbd.zip: an arkivmelding SBD (fresh messageId and conversationId, 24 h deadline), the\n"
+        "files in an ASiC-E signed with --cert/--key (the first file is the primary document),\n"
+        "encrypted for --receiver-cert. --altinn2 adds the broker's manifest.xml and recipients.xml.");
+    pack->add_option("--sender", p.sender, "the sender")->type_name("0192:ORG")->required();
+    pack->add_option("--receiver", p.receiver, "the receiver")->type_name("0192:ORG")->required();
+    pack->add_option("--receiver-cert", p.receiver_cert,
+                     "the receiver's certificate (the ASiC-E is encrypted for it)")
+        ->type_name("PEM")
+        ->required();
+    pack->add_option("--cert", p.cert, "the sender's certificate, which signs")->type_name("PEM")->required();
+    pack->add_option("--key", p.key, "the sender's private key")->type_name("PEM")->required();
+    optional_value(pack, "--process", p.process,
+                   "the process (default: arkivmelding's administration process)")
+        ->type_name("URN");
+    pack->add_flag("--altinn2", p.altinn2, "add the Altinn 2 broker's manifest.xml and recipients.xml");
+    optional_value(pack, "--senders-reference", p.senders_reference,
+                   "the Altinn 2 SendersReference (default: a UUID)")
+        ->type_name("REF");
+    pack->add_option("--signature-digest", p.signature_digest,
+                     "the ASiC-E signature's digest (default sha256)")
+        ->type_name("sha256|sha1");
+    pack->add_option("--out", p.out, "where sbd.zip goes")->type_name("sbd.zip")->required();
+    pack->add_option("FILE", p.files, "arkivmelding.xml, then the documents");
+
+    open_arguments o;
+    auto* open = app.add_subcommand("open", "decrypt and verify sbd.zip, write its SBD and documents to DIR");
+    cli::synopsis(*open, "usage: kurer-pack open --cert PEM --key PEM [--trust CA_PEM] --out DIR sbd.zip");
+    open->footer(
+        "Reads sbd.zip, decrypts the ASiC-E with --cert/--key, verifies it and writes DIR/sbd.json,\n"
+        "DIR/asic.zip (the decrypted ASiC-E) and DIR/documents/. Prints the SBD and a verification\n"
+        "report; exits non-zero with the reason on any failure. With --trust (the enterprise CAs, as\n"
+        "kurer.json's enterprise_ca_bundle) it also decides, as a receiving engine does, whether the\n"
+        "signer is trusted now and is the SBD's sender.");
+    open->add_option("--cert", o.cert, "the receiver's certificate")->type_name("PEM")->required();
+    open->add_option("--key", o.key, "the receiver's private key")->type_name("PEM")->required();
+    optional_value(open, "--trust", o.trust,
+                   "the enterprise CAs: also check the signer as a receiving engine does")
+        ->type_name("CA_PEM");
+    open->add_option("--out", o.out, "where the SBD, asic.zip and the documents go")
+        ->type_name("DIR")
+        ->required();
+    open->add_option("PACKAGE", o.package, "the sbd.zip to open")->type_name("sbd.zip")->required();
+
+    if (auto code = cli::parse(app, argc, argv))
         return *code;
-    const std::string_view command = argv[1];
-    if (command == "pack")
-        return pack_command(argc, argv);
-    if (command == "open")
-        return open_command(argc, argv);
-    std::cerr << "kurer-pack: unknown command '" << command << "'\n" << usage;
-    return 2;
+    if (pack->parsed())
+        return pack_command(*pack, p);
+    if (open->parsed())
+        return open_command(o);
+    return cli::usage_error(app, "no command given");
 }

@@ -12,7 +12,6 @@
 #include <csignal>
 #include <ctime>
 #include <iostream>
-#include <optional>
 #include <pthread.h>
 #include <string>
 #include <sys/stat.h>
@@ -25,29 +24,13 @@ namespace json = boost::json;
 using kurer::engine::log_level;
 using kurer::engine::logger;
 
-constexpr std::string_view usage = "usage: kurer run --config FILE\n";
-
-std::optional<std::string> config_argument(std::span<char* const> args) {
-    if (args.size() == 2 && std::string_view(args[0]) == "--config")
-        return std::string(args[1]);
-    if (args.size() == 1 && std::string_view(args[0]).starts_with("--config="))
-        return std::string(std::string_view(args[0]).substr(9));
-    return std::nullopt;
-}
-
 bool is_config_error(const error& e) {
     return e.code.category() == engine::config_category();
 }
 
 } // namespace
 
-int run(std::span<char* const> args) {
-    const auto file = config_argument(args);
-    if (!file || file->empty()) {
-        std::cerr << usage;
-        return exit_config;
-    }
-
+int run(const std::filesystem::path& file) {
     // Everything kurer writes is the owner's only: the store's files (RocksDB's included, which
     // it creates 0644 less the umask), packages, documents, sockets. Set before any thread exists.
     ::umask(077);
@@ -61,7 +44,7 @@ int run(std::span<char* const> args) {
     pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
     std::signal(SIGPIPE, SIG_IGN); // a closed stderr or socket is an error value, not a death
 
-    auto config = engine::load_config(*file);
+    auto config = engine::load_config(file);
     if (!config) {
         logger(log_level::debug)
             .component("daemon")

@@ -1,7 +1,7 @@
 // `kurer run --config FILE`: the daemon around the embeddable engine.
 #pragma once
 
-#include <span>
+#include <filesystem>
 
 namespace kurer::daemon {
 
@@ -11,7 +11,7 @@ inline constexpr int exit_ok = 0;
 inline constexpr int exit_failure = 1;
 inline constexpr int exit_config = 2;
 
-// args: the arguments after "run".
-int run(std::span<char* const> args);
+// Runs the engine `config_file` describes until SIGTERM or SIGINT; returns the exit code.
+int run(const std::filesystem::path& config_file);
 
 } // namespace kurer::daemon
