@@ -1,9 +1,12 @@
 // kurer-bench e2e: the sandbox and two `kurer run` daemons as real processes; N messages of a
 // given size submitted through the sender's admin socket with C in flight, the receiver's end
-// system taking each over its admin socket. Reports messages per second Created→Uploaded and
-// Created→Received, latency percentiles per state reached (from each message's timed history),
-// each process's peak RSS, and this machine's RSA-2048 private-key rate measured in the same
-// run, since one signature (sender) and one decryption (receiver) per message is the floor.
+// system taking each over its admin socket. The bench follows the sender's transitions on one
+// /admin/events stream, as an integration product would (no per-message polling). Reports
+// messages per second Created→Uploaded and Created→Received, latency percentiles per state,
+// CPU time per message of each process (user+sys from /proc: sender, receiver, sandbox, the bench
+// itself), each process's peak RSS, and this machine's RSA-2048 private-key rate measured in the
+// same run, since one signature (sender) and one decryption (receiver) per message is the floor.
+// --concurrency 50,200,1000 runs each in a fresh cluster and prints a table.
 #include "bench.hpp"
 #include "e2e_support.hpp"
 
@@ -19,8 +22,10 @@
 #include <condition_variable>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <random>
+#include <unordered_map>
 
 namespace kurer::bench {
 namespace {
@@ -30,7 +35,7 @@ using clock = std::chrono::steady_clock;
 
 struct options {
     std::size_t messages = 200;
-    std::size_t concurrency = 50;
+    std::string concurrency = "50"; // one value, or a comma-separated sweep
     std::string size = "100KB";
     std::string broker = "altinn2";
 };
@@ -94,24 +99,97 @@ std::optional<dpo::instant> instant_of(const json::value& v, std::string_view ke
     return t->utc;
 }
 
-int run(const CLI::App& command, const options& opts) {
-    const std::size_t messages = opts.messages, concurrency = opts.concurrency;
-    const auto size = parse_size(opts.size);
-    if (!size)
-        return engine::cli::usage_error(command,
-                                        "--size: '" + opts.size + "' is not a size (like 100KB, 2MB, 512B)");
-    const auto& broker = opts.broker;
-    if (broker != "altinn2" && broker != "altinn3")
-        return engine::cli::usage_error(command, "--broker: '" + broker + "' is neither altinn2 nor altinn3");
-    find_executables_next_to_me();
+// The sender's transitions as an integration product sees them: one /admin/events stream. For
+// each message of the run, the time each state was first reached; a message is finished at
+// Received, Failed or Expired, and whoever waits for it is woken then (no polling).
+class event_follower {
+public:
+    event_follower(fs::path socket, const std::vector<std::string>& ids)
+        : socket_(std::move(socket)) {
+        for (std::size_t i = 0; i < ids.size(); ++i)
+            index_.emplace(ids[i], i);
+        reached_.resize(ids.size());
+        finished_.assign(ids.size(), std::string());
+        thread_ = std::thread([this] { run(); });
+    }
+    ~event_follower() {
+        stop_ = true;
+        // The stream ends at the next line; a transition or the engine's heartbeat brings one.
+        thread_.join();
+    }
+    // The state message i finished in ("" when the timeout came first).
+    std::string wait_finished(std::size_t i, std::chrono::seconds timeout) {
+        std::unique_lock lock(mutex_);
+        changed_.wait_for(lock, timeout, [&] { return !finished_[i].empty(); });
+        return finished_[i];
+    }
+    std::vector<std::map<std::string, dpo::instant>> reached() const {
+        std::lock_guard lock(mutex_);
+        return reached_;
+    }
+    std::size_t lines() const { return lines_; }
 
-    std::string attachment(*size, '\0');
-    std::mt19937_64 random(42);
-    for (auto& c : attachment)
-        c = static_cast<char>(random()); // incompressible, like a scanned PDF
+private:
+    void run() {
+        engine::admin_client client({.socket = socket_}, 0s);
+        auto status = client.stream_lines("/admin/events", [this](std::string_view line) {
+            ++lines_;
+            boost::system::error_code ec;
+            const auto v = json::parse(line, ec);
+            std::lock_guard lock(mutex_);
+            if (!connected_) {
+                connected_ = true;
+                changed_.notify_all();
+            }
+            if (ec || !v.is_object() || v.at("type") != "transition" || v.at("direction") != "outgoing")
+                return !stop_;
+            const auto it = index_.find(std::string(v.at("id").as_string()));
+            if (it == index_.end())
+                return !stop_;
+            const std::string to(v.at("to").as_string());
+            if (const auto t = instant_of(v, "time"))
+                reached_[it->second].try_emplace(to, *t);
+            if (to == "Received" || to == "Failed" || to == "Expired") {
+                finished_[it->second] = to;
+                changed_.notify_all();
+            }
+            return !stop_;
+        });
+        std::lock_guard lock(mutex_);
+        connected_ = true;
+        if (!status)
+            broken_ = status.error().describe();
+        changed_.notify_all();
+    }
 
+    fs::path socket_;
+    std::unordered_map<std::string, std::size_t> index_;
+    mutable std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<std::map<std::string, dpo::instant>> reached_;
+    std::vector<std::string> finished_;
+    bool connected_ = false;
+    std::string broken_;
+    std::atomic<bool> stop_{false};
+    std::atomic<std::size_t> lines_{0};
+    std::thread thread_;
+};
+
+struct figures {
+    std::size_t concurrency = 0, messages = 0, uploaded = 0, received = 0, failed = 0;
+    double wall = 0, up_rate = 0, recv_rate = 0;
+    std::map<std::string, std::vector<double>> latency_ms;                   // per state, from Created
+    double cpu_sender = 0, cpu_receiver = 0, cpu_sandbox = 0, cpu_bench = 0; // seconds in the run
+    std::uint64_t rss_sender = 0, rss_receiver = 0, rss_sandbox = 0;         // KiB, peak
+    std::vector<std::string> failures;
+};
+
+figures run_once(const options& opts, std::size_t concurrency, const std::string& attachment) {
+    figures f;
+    f.concurrency = concurrency;
+    f.messages = opts.messages;
     testing::cluster_options o;
-    o.broker = broker;
+    o.broker = opts.broker;
     o.tune = [](json::object& config) {
         config["polling_interval_ms"] = 200;
         config["retry"] = {{"initial_backoff_ms", 100}, {"max_backoff_ms", 1000}};
@@ -120,119 +198,200 @@ int run(const CLI::App& command, const options& opts) {
     auto& a = c.start_daemon(org_a);
     auto& b = c.start_daemon(org_b);
     const auto socket_a = socket_of(c, org_a), socket_b = socket_of(c, org_b);
-    std::cout << "kurer-bench e2e: " << messages << " messages of " << *size << " bytes, " << concurrency
-              << " in flight, broker " << broker << ", polling interval 200 ms\n"
+    std::cout << "kurer-bench e2e: " << opts.messages << " messages of " << attachment.size() << " bytes, "
+              << concurrency << " in flight, broker " << opts.broker << ", polling interval 200 ms\n"
               << std::flush;
 
-    std::vector<std::string> ids(messages);
+    // One more message than measured: the warm-up (last) opens the event stream (which says
+    // nothing before a transition) and the broker connections and tokens; the clock starts
+    // once it is Received.
+    std::vector<std::string> ids(opts.messages + 1);
     for (auto& id : ids)
         id = random_uuid();
-    std::vector<std::string> failures;
+    event_follower events(socket_a, ids);
+    if (auto e = submit(socket_a, ids.back(), org_b, attachment)) {
+        f.failures.push_back("warm-up: " + *e);
+        return f;
+    }
+    {
+        polling_end_system b_end(socket_b);
+        if (const auto end = events.wait_finished(opts.messages, 120s); end != "Received") {
+            f.failures.push_back("warm-up ended " + (end.empty() ? std::string("unknown after 120 s") : end));
+            return f;
+        }
+    }
     std::mutex mutex;
     std::atomic<std::size_t> next{0};
+    const double cpu_a0 = cpu_seconds(a.pid()), cpu_b0 = cpu_seconds(b.pid()),
+                 cpu_s0 = cpu_seconds(c.sandbox().pid()), cpu_self0 = cpu_seconds(0);
     const auto started = clock::now();
     {
         polling_end_system b_end(socket_b);
         std::vector<std::thread> senders;
-        for (std::size_t t = 0; t < std::min(concurrency, messages); ++t)
+        for (std::size_t t = 0; t < std::min(concurrency, opts.messages); ++t)
             senders.emplace_back([&] {
-                for (auto i = next++; i < messages; i = next++) {
+                for (auto i = next++; i < opts.messages; i = next++) {
                     const auto& id = ids[i];
                     if (auto e = submit(socket_a, id, org_b, attachment)) {
                         std::lock_guard lock(mutex);
-                        failures.push_back(id + ": " + *e);
+                        f.failures.push_back(id + ": " + *e);
                         continue;
                     }
                     // In flight until Received (or finished otherwise): the slot frees then.
-                    const auto deadline = clock::now() + 300s;
-                    for (;;) {
-                        const auto state = state_of(socket_a, id);
-                        if (state == "Received")
-                            break;
-                        if (state == "Failed" || state == "Expired" || clock::now() > deadline) {
-                            std::lock_guard lock(mutex);
-                            failures.push_back(id + ": ended " + (state.empty() ? "unknown" : state));
-                            break;
-                        }
-                        std::this_thread::sleep_for(50ms); // the bench's poll of the admin API
+                    const auto end = events.wait_finished(i, 300s);
+                    if (end != "Received") {
+                        std::lock_guard lock(mutex);
+                        f.failures.push_back(id + ": ended " + (end.empty() ? "unknown after 300 s" : end));
                     }
                 }
             });
         for (auto& s : senders)
             s.join();
     }
-    const double wall = std::chrono::duration<double>(clock::now() - started).count();
+    f.wall = std::chrono::duration<double>(clock::now() - started).count();
+    f.cpu_sender = cpu_seconds(a.pid()) - cpu_a0;
+    f.cpu_receiver = cpu_seconds(b.pid()) - cpu_b0;
+    f.cpu_sandbox = cpu_seconds(c.sandbox().pid()) - cpu_s0;
+    f.cpu_bench = cpu_seconds(0) - cpu_self0;
+    f.rss_sender = peak_rss_kib(a.pid());
+    f.rss_receiver = peak_rss_kib(b.pid());
+    f.rss_sandbox = peak_rss_kib(c.sandbox().pid());
 
-    // Each message's timed history: the time each state was first reached, from Created.
-    std::map<std::string, std::vector<double>> latency_ms;
     std::optional<dpo::instant> first_created, last_uploaded, last_received;
-    std::size_t uploaded = 0, received = 0;
-    for (const auto& id : ids) {
-        const auto m = get_json(socket_a, "/admin/messages/" + id);
-        if (!m)
+    auto reached = events.reached();
+    reached.pop_back(); // the warm-up
+    for (const auto& states : reached) {
+        const auto created = states.find("Created");
+        if (created == states.end())
             continue;
-        const auto created = instant_of(*m, "created");
-        if (!created || !m->as_object().contains("history"))
-            continue;
-        if (!first_created || *created < *first_created)
-            first_created = created;
-        std::set<std::string> seen;
-        for (const auto& h : m->at("history").as_array()) {
-            const std::string to(h.at("to").as_string());
-            const auto t = instant_of(h, "time");
-            if (!t || !seen.insert(to).second)
+        if (!first_created || created->second < *first_created)
+            first_created = created->second;
+        for (const auto& [to, t] : states) {
+            if (to == "Created")
                 continue;
-            latency_ms[to].push_back(std::chrono::duration<double, std::milli>(*t - *created).count());
+            f.latency_ms[to].push_back(
+                std::chrono::duration<double, std::milli>(t - created->second).count());
             if (to == "Uploaded") {
-                ++uploaded;
-                last_uploaded = std::max(last_uploaded.value_or(*t), *t);
+                ++f.uploaded;
+                last_uploaded = std::max(last_uploaded.value_or(t), t);
             }
             if (to == "Received") {
-                ++received;
-                last_received = std::max(last_received.value_or(*t), *t);
+                ++f.received;
+                last_received = std::max(last_received.value_or(t), t);
             }
         }
     }
-    const auto rss_a = peak_rss_kib(a.pid()), rss_b = peak_rss_kib(b.pid()),
-               rss_s = peak_rss_kib(c.sandbox().pid());
-    const auto stop_a = a.terminate(), stop_b = b.terminate();
-
+    f.failed = f.failures.size();
     const auto rate = [&](std::size_t n, const std::optional<dpo::instant>& last) {
         if (!first_created || !last || n == 0)
             return 0.0;
         return static_cast<double>(n) / std::chrono::duration<double>(*last - *first_created).count();
     };
-    const double up_rate = rate(uploaded, last_uploaded), recv_rate = rate(received, last_received);
-    std::printf("wall time %.2f s; %zu Uploaded, %zu Received, %zu failed\n", wall, uploaded, received,
-                failures.size());
-    for (std::size_t i = 0; i < std::min<std::size_t>(failures.size(), 5); ++i)
-        std::printf("  failed: %s\n", failures[i].c_str());
-    std::printf("messages/s Created->Uploaded %.2f, Created->Received %.2f\n", up_rate, recv_rate);
+    f.up_rate = rate(f.uploaded, last_uploaded);
+    f.recv_rate = rate(f.received, last_received);
+    a.terminate();
+    b.terminate();
+    return f;
+}
+
+void print_run(const figures& f) {
+    std::printf("wall time %.2f s; %zu Uploaded, %zu Received, %zu failed\n", f.wall, f.uploaded, f.received,
+                f.failed);
+    for (std::size_t i = 0; i < std::min<std::size_t>(f.failures.size(), 5); ++i)
+        std::printf("  failed: %s\n", f.failures[i].c_str());
+    std::printf("messages/s Created->Uploaded %.2f, Created->Received %.2f\n", f.up_rate, f.recv_rate);
     std::printf("latency from Created (ms), sender's states:\n  %-12s %6s %8s %8s %8s\n", "state", "n", "p50",
                 "p90", "p99");
     for (const char* s : {"Authorized", "Resolved", "Packed", "Uploaded", "Delivered", "Received"})
-        if (const auto it = latency_ms.find(s); it != latency_ms.end())
+        if (const auto it = f.latency_ms.find(s); it != f.latency_ms.end())
             std::printf("  %-12s %6zu %8.0f %8.0f %8.0f\n", s, it->second.size(), percentile(it->second, 50),
                         percentile(it->second, 90), percentile(it->second, 99));
-    std::printf("peak RSS (VmHWM): sender %.1f MiB, receiver %.1f MiB, sandbox %.1f MiB; exits %d %d\n",
-                static_cast<double>(rss_a) / 1024, static_cast<double>(rss_b) / 1024,
-                static_cast<double>(rss_s) / 1024, stop_a, stop_b);
+    const double n = static_cast<double>(std::max<std::size_t>(1, f.messages));
+    std::printf("CPU per message (user+sys from /proc, ms): sender %.2f, receiver %.2f, sandbox %.2f, "
+                "bench %.2f\n",
+                1000 * f.cpu_sender / n, 1000 * f.cpu_receiver / n, 1000 * f.cpu_sandbox / n,
+                1000 * f.cpu_bench / n);
+    std::printf("peak RSS (VmHWM): sender %.1f MiB, receiver %.1f MiB, sandbox %.1f MiB\n",
+                static_cast<double>(f.rss_sender) / 1024, static_cast<double>(f.rss_receiver) / 1024,
+                static_cast<double>(f.rss_sandbox) / 1024);
+}
+
+std::optional<std::vector<std::size_t>> parse_list(const std::string& text) {
+    std::vector<std::size_t> out;
+    std::size_t from = 0;
+    while (from <= text.size()) {
+        const auto comma = std::min(text.find(',', from), text.size());
+        std::size_t v = 0;
+        const auto [end, ec] = std::from_chars(text.data() + from, text.data() + comma, v);
+        if (ec != std::errc() || end != text.data() + comma || v == 0)
+            return std::nullopt;
+        out.push_back(v);
+        from = comma + 1;
+    }
+    return out;
+}
+
+int run(const CLI::App& command, const options& opts) {
+    const auto size = parse_size(opts.size);
+    if (!size)
+        return engine::cli::usage_error(command,
+                                        "--size: '" + opts.size + "' is not a size (like 100KB, 2MB, 512B)");
+    if (opts.broker != "altinn2" && opts.broker != "altinn3")
+        return engine::cli::usage_error(command,
+                                        "--broker: '" + opts.broker + "' is neither altinn2 nor altinn3");
+    const auto sweep = parse_list(opts.concurrency);
+    if (!sweep)
+        return engine::cli::usage_error(command,
+                                        "--concurrency: '" + opts.concurrency +
+                                            "' is not a list of positive integers (like 50,200,1000)");
+    find_executables_next_to_me();
+
+    std::string attachment(*size, '\0');
+    std::mt19937_64 random(42);
+    for (auto& c : attachment)
+        c = static_cast<char>(random()); // incompressible, like a scanned PDF
+
+    std::vector<figures> runs;
+    for (const auto concurrency : *sweep) {
+        runs.push_back(run_once(opts, concurrency, attachment));
+        print_run(runs.back());
+    }
 
     const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
     const double rsa_1 = rsa_ops_per_second(1, 2.0), rsa_n = rsa_ops_per_second(cores, 2.0);
     std::printf("RSA-2048 private-key ops/s (PKCS#1 v1.5 SHA-256 sign): 1 thread %.0f, %u threads %.0f\n",
                 rsa_1, cores, rsa_n);
-    std::printf("ratio messages/s / (RSA ops/s / 2): Received %.4f (1 thread) %.4f (%u threads); Uploaded "
-                "%.4f %.4f\n",
-                recv_rate / (rsa_1 / 2), recv_rate / (rsa_n / 2), cores, up_rate / (rsa_1 / 2),
-                up_rate / (rsa_n / 2));
-    return failures.empty() && received == messages ? 0 : 1;
+    std::printf(
+        "\n| in flight | messages | Created->Uploaded msg/s | Created->Received msg/s | Packed p50 ms | "
+        "Uploaded p50 ms | Received p50 / p99 ms | CPU ms/msg sender / receiver / sandbox / bench | "
+        "peak RSS MiB sender / receiver | RSA-floor ratio (%u threads) |\n|---|---|---|---|---|---|---|---|"
+        "---|---|\n",
+        cores);
+    bool ok = true;
+    for (const auto& f : runs) {
+        const auto p = [&](const char* s, double q) {
+            const auto it = f.latency_ms.find(s);
+            return it == f.latency_ms.end() ? 0.0 : percentile(it->second, q);
+        };
+        const double n = static_cast<double>(std::max<std::size_t>(1, f.messages));
+        std::printf("| %zu | %zu | %.1f | %.1f | %.0f | %.0f | %.0f / %.0f | %.2f / %.2f / %.2f / %.2f | "
+                    "%.0f / %.0f | "
+                    "%.4f |\n",
+                    f.concurrency, f.messages, f.up_rate, f.recv_rate, p("Packed", 50), p("Uploaded", 50),
+                    p("Received", 50), p("Received", 99), 1000 * f.cpu_sender / n, 1000 * f.cpu_receiver / n,
+                    1000 * f.cpu_sandbox / n, 1000 * f.cpu_bench / n,
+                    static_cast<double>(f.rss_sender) / 1024, static_cast<double>(f.rss_receiver) / 1024,
+                    f.recv_rate / (rsa_n / 2));
+        ok = ok && f.failures.empty() && f.received == f.messages;
+    }
+    return ok ? 0 : 1;
 }
 
 command_fn setup(CLI::App& command) {
     auto o = std::make_shared<options>();
-    engine::cli::synopsis(command, "usage: kurer-bench e2e [--messages N] [--concurrency C] [--size SIZE] "
-                                   "[--broker altinn2|altinn3]");
+    engine::cli::synopsis(command,
+                          "usage: kurer-bench e2e [--messages N] [--concurrency C[,C...]] [--size SIZE] "
+                          "[--broker altinn2|altinn3]");
     command.footer(
         "Starts kurer-sandbox and two `kurer run` daemons in a scratch directory, submits N messages\n"
         "(default 200) with an attachment of SIZE (default 100KB; B, KB, MB) from the first organisation\n"
@@ -242,9 +401,10 @@ command_fn setup(CLI::App& command) {
     command.add_option("--messages", o->messages, "messages to send (default 200)")
         ->type_name("N")
         ->check(engine::cli::whole_number());
-    command.add_option("--concurrency", o->concurrency, "messages in flight (default 50)")
-        ->type_name("C")
-        ->check(engine::cli::whole_number());
+    command
+        .add_option("--concurrency", o->concurrency,
+                    "messages in flight (default 50), or a sweep such as 50,200,1000: one run each")
+        ->type_name("C[,C...]");
     command.add_option("--size", o->size, "the attachment's size (default 100KB; B, KB, MB)")
         ->type_name("SIZE");
     command.add_option("--broker", o->broker, "the broker (default altinn2)")->type_name("altinn2|altinn3");

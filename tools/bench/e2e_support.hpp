@@ -12,8 +12,10 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <thread>
 #include <unistd.h>
 
@@ -248,6 +250,26 @@ inline std::uint64_t peak_rss_kib(pid_t pid) {
         if (line.rfind("VmHWM:", 0) == 0)
             return std::stoull(line.substr(6));
     return 0;
+}
+
+// CPU time (user + system) a process has used so far, from /proc/PID/stat (fields 14 and 15,
+// counted after the command name, which may hold spaces). pid 0: this process.
+inline double cpu_seconds(pid_t pid) {
+    std::ifstream in(pid == 0 ? std::string("/proc/self/stat") : "/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(')');
+    if (close == std::string::npos)
+        return 0;
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14)
+            utime = std::stoull(field);
+        if (i == 15)
+            stime = std::stoull(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 } // namespace kurer::bench::e2e
