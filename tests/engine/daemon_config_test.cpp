@@ -8,6 +8,7 @@
 
 #include <fstream>
 #include <set>
+#include <thread>
 
 namespace json = boost::json;
 using namespace kurer::engine;
@@ -181,7 +182,7 @@ BOOST_AUTO_TEST_CASE(minimal_config_takes_every_default) {
     BOOST_TEST(c.http.request_timeout.count() == 30000);
     BOOST_TEST(c.http.idle_timeout.count() == 60000);
     BOOST_TEST(c.http.max_connections_per_host == 8u);
-    BOOST_TEST(c.admin.max_connections == 64u);
+    BOOST_TEST(c.admin.max_connections == 1024u);
     BOOST_TEST(c.admin.max_event_clients == 16u);
     BOOST_TEST(c.admin.first_request_timeout.count() == 5000);
     BOOST_TEST(c.admin.header_timeout.count() == 10000);
@@ -191,7 +192,7 @@ BOOST_AUTO_TEST_CASE(minimal_config_takes_every_default) {
     BOOST_TEST(c.runner.retry.multiplier == 2.0);
     BOOST_TEST(c.runner.retry.jitter == 0.2);
     BOOST_TEST((c.level == log_level::info));
-    BOOST_TEST(c.runner.io_threads == 1u);
+    BOOST_TEST(c.runner.io_threads == std::max(1u, std::thread::hardware_concurrency()), "one per core");
     BOOST_TEST(c.runner.worker_threads == 2u);
     BOOST_TEST(c.runner.lock_timeout.count() == 300000);
     BOOST_TEST(c.runner.shutdown_grace.count() == 10000);

@@ -9,6 +9,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <csignal>
 #include <sys/wait.h>
 #include <thread>
@@ -41,13 +42,16 @@ BOOST_AUTO_TEST_CASE(concurrent_writers_share_synced_writes) {
     committer c(*db);
     constexpr int writers = 16, each = 50;
     std::vector<std::thread> threads;
+    std::atomic<int> failed{0}; // Boost.Test's checks are for the main thread only
     for (int w = 0; w < writers; ++w)
         threads.emplace_back([&, w] {
             for (int i = 0; i < each; ++i)
-                BOOST_TEST(c.commit(one_put(std::to_string(w) + "/" + std::to_string(i))).has_value());
+                if (!c.commit(one_put(std::to_string(w) + "/" + std::to_string(i))).has_value())
+                    ++failed;
         });
     for (auto& t : threads)
         t.join();
+    BOOST_TEST(failed.load() == 0);
     const auto stats = c.stats();
     BOOST_TEST(stats.batches == static_cast<std::uint64_t>(writers * each));
     // Sixteen writers that each wait for their own commit: while one write syncs the others
@@ -70,13 +74,16 @@ BOOST_AUTO_TEST_CASE(without_grouping_every_batch_is_its_own_write) {
     auto db = open_db(dir / "db");
     committer c(*db, {.group = false});
     std::vector<std::thread> threads;
+    std::atomic<int> failed{0};
     for (int w = 0; w < 4; ++w)
         threads.emplace_back([&, w] {
             for (int i = 0; i < 10; ++i)
-                BOOST_TEST(c.commit(one_put(std::to_string(w) + "/" + std::to_string(i))).has_value());
+                if (!c.commit(one_put(std::to_string(w) + "/" + std::to_string(i))).has_value())
+                    ++failed;
         });
     for (auto& t : threads)
         t.join();
+    BOOST_TEST(failed.load() == 0);
     BOOST_TEST(c.stats().writes == 40u);
     BOOST_TEST(c.stats().largest_group == 1u);
 }
@@ -123,6 +130,12 @@ BOOST_AUTO_TEST_CASE(a_stopped_committer_refuses_new_batches_and_kept_what_it_ha
 }
 
 BOOST_AUTO_TEST_CASE(a_kill_point_kills_the_process_on_its_nth_pass_only) {
+#ifdef __SANITIZE_THREAD__
+    // TSan cannot follow a fork from a process that has run threads ("dup thread with used
+    // id"); the release and asan builds run this case.
+    BOOST_TEST_MESSAGE("skipped under ThreadSanitizer: fork after threads");
+    return;
+#endif
     kurer::testing::scratch_dir dir;
     for (const bool reach_it : {false, true}) {
         const pid_t child = ::fork();

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <pthread.h>
 #include <string>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,16 @@ int run(const std::filesystem::path& file) {
                           {"broker", std::string(engine::to_string(config->broker.kind))},
                           {"data_dir", config->runner.data_dir.string()},
                           {"pid", static_cast<std::int64_t>(::getpid())}});
+
+    // Admin connections, broker connections and RocksDB's files all count against the open-files
+    // limit; a soft limit below the hard one only makes the daemon fail earlier than it must.
+    if (rlimit files{}; ::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        const auto before = files.rlim_cur;
+        files.rlim_cur = files.rlim_max;
+        if (::setrlimit(RLIMIT_NOFILE, &files) == 0)
+            log.debug("open-files limit raised", {{"from", static_cast<std::uint64_t>(before)},
+                                                  {"to", static_cast<std::uint64_t>(files.rlim_cur)}});
+    }
 
     // Outlives the engine: the adapters and the runner feed it, /admin/metrics renders it.
     engine::metrics registry;

@@ -418,20 +418,24 @@ asio::awaitable<void> incoming_traits::perform(incoming_actor& self, sm::action 
 
 asio::awaitable<void> runtime::poll_loop(runtime* rt) {
     while (!rt->stopping) {
-        co_await rt->poll_once();
+        const auto fresh = co_await rt->poll_once();
         if (rt->stopping)
             break;
+        // A listing that brought new files may have been capped (Altinn 3 lists 100 at a time):
+        // list again at once; only a listing with nothing new waits the interval.
+        if (fresh > 0)
+            continue;
         rt->poll_timer->expires_after(rt->config.polling_interval);
         co_await rt->poll_timer->async_wait(asio::as_tuple(asio::use_awaitable));
     }
 }
 
-asio::awaitable<void> runtime::poll_once() {
+asio::awaitable<std::size_t> runtime::poll_once() {
     auto op = ports.broker->list_available();
     auto listed = co_await guarded(this, std::move(op), "list_available");
     if (!listed) {
         log(log_level::warning, "cannot list the broker's files", {{"error", listed.error().describe()}});
-        co_return;
+        co_return 0;
     }
     std::vector<available_file> candidates;
     for (auto& f : *listed) {
@@ -443,7 +447,7 @@ asio::awaitable<void> runtime::poll_once() {
             candidates.push_back(std::move(f));
     }
     if (candidates.empty())
-        co_return;
+        co_return 0;
     // Files seen before have their own machines; the store says which (read off the event loop).
     auto lookup = [this, candidates = std::move(candidates)]() mutable {
         std::vector<available_file> unseen;
@@ -459,7 +463,7 @@ asio::awaitable<void> runtime::poll_once() {
     };
     auto unseen = co_await offload(std::move(lookup));
     if (unseen.empty())
-        co_return;
+        co_return 0;
     const auto ctx = context();
     storage::write_batch batch;
     std::vector<std::pair<storage::incoming_record, storage::history_entry>> fresh;
@@ -482,10 +486,11 @@ asio::awaitable<void> runtime::poll_once() {
     auto committed = co_await store->commit(std::move(batch), asio::use_awaitable);
     if (!committed) {
         log(log_level::error, "cannot record listed broker files", {{"error", committed.error().describe()}});
-        co_return;
+        co_return 0;
     }
     for (auto& [r, entry] : fresh)
         launch<incoming_traits>(std::move(r), entry);
+    co_return fresh.size();
 }
 
 template struct actor<incoming_traits>;

@@ -325,7 +325,7 @@ struct runtime {
     }
 
     static asio::awaitable<void> poll_loop(runtime* rt);
-    asio::awaitable<void> poll_once();
+    asio::awaitable<std::size_t> poll_once(); // how many new files it recorded
 };
 
 // A port that throws (a bug, or a dependency that is down) fails the action retryably, except

@@ -64,7 +64,7 @@ struct admin_config {
     // Connections open at once on the Unix socket (the TCP listener has its own). A new client is
     // never kept waiting: when the socket is full, the connection idle longest is closed to make
     // room; when every one has a request in progress, the new one gets a 503 at once.
-    std::size_t max_connections = 64;
+    std::size_t max_connections = 1024;
     std::size_t max_event_clients = 16;           // /admin/events streams at once (both listeners); more: 503
     std::uint32_t max_header_bytes = 16 * 1024;   // request line and headers
     std::uint64_t max_json_bytes = 1024 * 1024;   // an SBD or any other JSON body

@@ -6,6 +6,7 @@
 #include <kurer/statemachine/schedule.hpp>
 #include <kurer/storage/store.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -13,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 namespace kurer::engine {
@@ -35,13 +37,18 @@ inline logger stderr_log(log_level minimum = log_level::info) {
     return logger(minimum);
 }
 
+// One per core (std::thread::hardware_concurrency), at least one.
+inline unsigned default_io_threads() noexcept {
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
 struct runner_config {
     std::filesystem::path data_dir; // required: the store lives here
     std::string organization;       // required: 9 digits, the sender of outgoing messages
     std::vector<std::string> scopes{"eformidling:dpo"};
-    unsigned io_threads = 1;          // threads running the io_context
-    unsigned worker_threads = 2;      // the pool for packing and other blocking work
-    std::size_t max_in_flight = 1000; // messages whose actions run at once; the rest wait in order
+    unsigned io_threads = default_io_threads(); // threads running the io_context: one per core
+    unsigned worker_threads = 2;                // the pool for packing and other blocking work
+    std::size_t max_in_flight = 1000;           // messages whose actions run at once; the rest wait in order
     retry_policy retry;
     std::chrono::milliseconds polling_interval{15000}; // between broker polls; 0 = do not poll
     std::chrono::milliseconds lock_timeout{5min};      // a peeked message goes back to the queue after this

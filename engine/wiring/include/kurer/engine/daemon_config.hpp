@@ -49,7 +49,7 @@ struct admin_tcp_settings {
 
 // The admin listeners' limits and timeouts (admin_server.hpp's admin_config holds the rest).
 struct admin_settings {
-    std::size_t max_connections = 64; // on the Unix socket
+    std::size_t max_connections = 1024; // on the Unix socket (only its owner can connect)
     std::size_t max_event_clients = 16;
     std::chrono::milliseconds first_request_timeout{5000};
     std::chrono::milliseconds header_timeout{10000};
