@@ -38,6 +38,7 @@ struct options {
     std::string concurrency = "50"; // one value, or a comma-separated sweep
     std::string size = "100KB";
     std::string broker = "altinn2";
+    unsigned io_threads = 0; // 0: the daemons' default (one per core)
 };
 
 std::optional<std::size_t> parse_size(const std::string& text) {
@@ -190,16 +191,20 @@ figures run_once(const options& opts, std::size_t concurrency, const std::string
     f.messages = opts.messages;
     testing::cluster_options o;
     o.broker = opts.broker;
-    o.tune = [](json::object& config) {
+    o.tune = [io_threads = opts.io_threads](json::object& config) {
         config["polling_interval_ms"] = 200;
         config["retry"] = {{"initial_backoff_ms", 100}, {"max_backoff_ms", 1000}};
+        if (io_threads > 0)
+            config["io_threads"] = io_threads;
     };
     testing::cluster c(o);
     auto& a = c.start_daemon(org_a);
     auto& b = c.start_daemon(org_b);
     const auto socket_a = socket_of(c, org_a), socket_b = socket_of(c, org_b);
     std::cout << "kurer-bench e2e: " << opts.messages << " messages of " << attachment.size() << " bytes, "
-              << concurrency << " in flight, broker " << opts.broker << ", polling interval 200 ms\n"
+              << concurrency << " in flight, broker " << opts.broker
+              << ", polling interval 200 ms, io_threads "
+              << (opts.io_threads > 0 ? std::to_string(opts.io_threads) : std::string("default")) << "\n"
               << std::flush;
 
     // One more message than measured: the warm-up (last) opens the event stream (which says
@@ -408,6 +413,9 @@ command_fn setup(CLI::App& command) {
     command.add_option("--size", o->size, "the attachment's size (default 100KB; B, KB, MB)")
         ->type_name("SIZE");
     command.add_option("--broker", o->broker, "the broker (default altinn2)")->type_name("altinn2|altinn3");
+    command
+        .add_option("--io-threads", o->io_threads, "the daemons' io_threads (default: theirs, one per core)")
+        ->type_name("N");
     return [o, &command] {
         return run(command, *o);
     };
