@@ -200,10 +200,10 @@ BOOST_AUTO_TEST_CASE(writes_certificates_keys_state_and_kurer_configs) {
 
     // kurer.json follows docs/configuration.md: only documented members, URLs at the sandbox.
     const auto config = json::parse(read(d / "orgs/910077473/kurer.json")).as_object();
-    BOOST_TEST(
-        (keys(config) == std::set<std::string>{"organization", "data_dir", "admin_socket", "certificate",
-                                               "private_key", "ca_bundle", "enterprise_ca_bundle", "maskinporten",
-                                               "service_registry", "broker", "polling_interval_ms"}));
+    BOOST_TEST((keys(config) == std::set<std::string>{"organization", "data_dir", "admin_socket",
+                                                      "certificate", "private_key", "ca_bundle",
+                                                      "enterprise_ca_bundle", "maskinporten",
+                                                      "service_registry", "broker", "polling_interval_ms"}));
     // The sandbox's CA issues the enterprise certificates, so receivers trust it for signers.
     BOOST_TEST(config.at("enterprise_ca_bundle").as_string() == "../../ca/ca.pem");
     BOOST_TEST(config.at("organization").as_string() == org_a);
